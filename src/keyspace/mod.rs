@@ -1,0 +1,3 @@
+//! The keyspace: databases, shards and the values they hold.
+
+pub mod dict;

@@ -1,0 +1,4 @@
+//! Small, dependency-free helpers shared by several command families.
+
+pub mod glob;
+pub mod num;
