@@ -1,0 +1,140 @@
+//! Running one command: lookup, arity, key locks, the handler, propagation.
+//!
+//! This is the only place that checks what the table says (arity, flags,
+//! key positions), so handlers never re-check it. A panicking handler is
+//! caught here: the client gets an error and the server goes on.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use super::keys::key_positions;
+use super::{Args, Command, Ctx, flag};
+use crate::keyspace::Locked;
+use crate::protocol::Reply;
+use crate::server::{Client, Server};
+
+/// Executes `args` for `client`, appending the reply to `buf`.
+pub fn execute(server: &Server, client: &mut Client, args: Args<'_>, buf: &mut Vec<u8>) {
+    let mut out = Reply::new(buf, client.resp3);
+    let Some(cmd) = resolve(server, &args, &mut out) else {
+        return;
+    };
+    if !cmd.arity_ok(args.len()) {
+        out.error(&format!(
+            "ERR wrong number of arguments for '{}' command",
+            cmd.fullname
+        ));
+        return;
+    }
+    let Some(handler) = cmd.handler else {
+        return;
+    };
+    let locked = lock_keys(server, client.db, cmd, &args);
+    let mut ctx = Ctx {
+        server,
+        client,
+        args,
+        out,
+        locked,
+        command: cmd,
+    };
+    let ran = catch_unwind(AssertUnwindSafe(|| handler(&mut ctx)));
+    let Ctx {
+        locked,
+        mut out,
+        client,
+        ..
+    } = ctx;
+    match ran {
+        Ok(()) => propagate(cmd, client.db, &args, locked),
+        Err(_) => out.error(&format!(
+            "ERR internal error while running '{}'; the server goes on",
+            cmd.fullname
+        )),
+    }
+}
+
+/// Finds the table entry for `args`, descending into subcommands; replies
+/// with Redis's error when there is none.
+fn resolve<'s>(server: &'s Server, args: &Args<'_>, out: &mut Reply<'_>) -> Option<&'s Command> {
+    let name = args.get(0);
+    let Some(cmd) = server.commands.lookup(name) else {
+        out.error(&unknown_command(name, args));
+        return None;
+    };
+    if cmd.subcommands.is_empty() {
+        return Some(cmd);
+    }
+    if args.len() < 2 {
+        out.error(&format!(
+            "ERR wrong number of arguments for '{}' command",
+            cmd.fullname
+        ));
+        return None;
+    }
+    let sub_name = args.get(1);
+    match cmd.subcommand(sub_name) {
+        Some(sub) => Some(sub),
+        None => {
+            out.error(&format!(
+                "ERR unknown subcommand '{}'. Try {} HELP.",
+                truncated(sub_name, 128),
+                cmd.name.to_ascii_uppercase()
+            ));
+            None
+        }
+    }
+}
+
+/// Redis's text for a command it does not know, quoting the first arguments.
+fn unknown_command(name: &[u8], args: &Args<'_>) -> String {
+    let mut quoted = String::new();
+    for arg in args.iter().skip(1) {
+        if quoted.len() >= 128 {
+            break;
+        }
+        let room = 128 - quoted.len();
+        quoted.push('\'');
+        quoted.push_str(&truncated(arg, room));
+        quoted.push_str("' ");
+    }
+    format!(
+        "ERR unknown command '{}', with args beginning with: {}",
+        truncated(name, 128),
+        quoted
+    )
+}
+
+fn truncated(bytes: &[u8], max: usize) -> String {
+    String::from_utf8_lossy(&bytes[..bytes.len().min(max)]).into_owned()
+}
+
+/// Locks the shards of the command's keys in the client's database.
+fn lock_keys<'s>(server: &'s Server, db: usize, cmd: &Command, args: &Args<'_>) -> Locked<'s> {
+    let keyspace = &server.keyspace;
+    if let [spec] = cmd.key_specs.as_slice()
+        && spec == &super::KeySpec::at(1, spec.flags)
+        && args.len() > 1
+    {
+        return keyspace.lock_key(db, args.get(1));
+    }
+    if cmd.key_specs.is_empty() {
+        return keyspace.lock_none();
+    }
+    let mut positions = Vec::new();
+    // Malformed key arguments are the command's to report; lock what was found.
+    let _ = key_positions(cmd, args, &mut positions);
+    keyspace.lock_keys(db, positions.iter().map(|&(i, _)| args.get(i)))
+}
+
+/// Emits the command's own argv to the effect stream when a write changed
+/// something and did not emit a rewritten record itself. Runs before the
+/// locks drop, so the stream order matches the order writes were applied.
+fn propagate(cmd: &Command, db: usize, args: &Args<'_>, mut locked: Locked<'_>) {
+    if locked.dirty == 0 || locked.effects_emitted || !cmd.has(flag::WRITE) {
+        return;
+    }
+    if locked.keyspace().effects.active() {
+        let argv: Vec<&[u8]> = args.iter().collect();
+        locked.emit(db, &argv);
+    }
+}

@@ -1,0 +1,194 @@
+//! Connection commands: PING, ECHO, QUIT, SELECT, HELLO, RESET.
+
+use super::NOT_INTEGER;
+use crate::command::{Command, Ctx, acl, flag};
+use crate::util::num::parse_i64;
+
+pub fn register(t: &mut Vec<Command>) {
+    let conn = |c: Command| c.acl(acl::CONNECTION);
+    t.push(
+        conn(Command::new("ping", -1, ping))
+            .flags(flag::FAST | flag::SENTINEL)
+            .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
+            .doc(
+                "connection",
+                "1.0.0",
+                "O(1)",
+                "Returns the server's liveliness response.",
+            )
+            .args("[message]"),
+    );
+    t.push(
+        conn(Command::new("echo", 2, echo))
+            .flags(flag::FAST)
+            .doc("connection", "1.0.0", "O(1)", "Returns the given string.")
+            .args("message"),
+    );
+    t.push(
+        conn(Command::new("quit", -1, quit))
+            .flags(
+                flag::ALLOW_BUSY
+                    | flag::NOSCRIPT
+                    | flag::LOADING
+                    | flag::STALE
+                    | flag::FAST
+                    | flag::NO_AUTH,
+            )
+            .doc("connection", "1.0.0", "O(1)", "Closes the connection."),
+    );
+    t.push(
+        conn(Command::new("select", 2, select))
+            .flags(flag::LOADING | flag::STALE | flag::FAST)
+            .doc(
+                "connection",
+                "1.0.0",
+                "O(1)",
+                "Changes the selected database.",
+            )
+            .args("index"),
+    );
+    t.push(
+        conn(Command::new("hello", -1, hello))
+            .flags(
+                flag::NOSCRIPT
+                    | flag::LOADING
+                    | flag::STALE
+                    | flag::FAST
+                    | flag::NO_AUTH
+                    | flag::SENTINEL
+                    | flag::ALLOW_BUSY,
+            )
+            .doc(
+                "connection",
+                "6.0.0",
+                "O(1)",
+                "Handshakes with the Redis server.",
+            )
+            .args("[protover [AUTH username password] [SETNAME clientname]]"),
+    );
+    t.push(
+        conn(Command::new("reset", 1, reset))
+            .flags(
+                flag::NOSCRIPT
+                    | flag::LOADING
+                    | flag::STALE
+                    | flag::FAST
+                    | flag::NO_AUTH
+                    | flag::ALLOW_BUSY,
+            )
+            .doc("connection", "6.2.0", "O(1)", "Resets the connection."),
+    );
+}
+
+fn ping(ctx: &mut Ctx<'_>) {
+    match ctx.args.len() {
+        1 => ctx.out.simple("PONG"),
+        2 => ctx.out.bulk(ctx.arg(1)),
+        _ => ctx
+            .out
+            .error("ERR wrong number of arguments for 'ping' command"),
+    }
+}
+
+fn echo(ctx: &mut Ctx<'_>) {
+    ctx.out.bulk(ctx.arg(1));
+}
+
+fn quit(ctx: &mut Ctx<'_>) {
+    ctx.out.ok();
+    ctx.client.close_after_reply = true;
+}
+
+fn select(ctx: &mut Ctx<'_>) {
+    let Some(index) = parse_i64(ctx.arg(1)) else {
+        ctx.out.error(NOT_INTEGER);
+        return;
+    };
+    if index < 0 || index as u64 >= ctx.server.keyspace.databases() as u64 {
+        ctx.out.error("ERR DB index is out of range");
+        return;
+    }
+    ctx.client.db = index as usize;
+    ctx.out.ok();
+}
+
+/// Client names may not contain spaces or control characters (CLIENT SETNAME's rule).
+pub fn valid_client_name(name: &[u8]) -> bool {
+    name.iter().all(|&c| (b'!'..=b'~').contains(&c))
+}
+
+fn hello(ctx: &mut Ctx<'_>) {
+    let mut resp3 = ctx.client.resp3;
+    let mut name = None;
+    if ctx.args.len() > 1 {
+        let version = match parse_i64(ctx.arg(1)) {
+            Some(v) => v,
+            None => {
+                ctx.out
+                    .error("ERR Protocol version is not an integer or out of range");
+                return;
+            }
+        };
+        if !(2..=3).contains(&version) {
+            ctx.out.error("NOPROTO unsupported protocol version");
+            return;
+        }
+        resp3 = version == 3;
+        let mut i = 2;
+        while i < ctx.args.len() {
+            let opt = ctx.arg(i);
+            let more = ctx.args.len() - i - 1;
+            if opt.eq_ignore_ascii_case(b"AUTH") && more >= 2 {
+                if !ctx.arg(i + 1).eq_ignore_ascii_case(b"default") {
+                    ctx.out
+                        .error("WRONGPASS invalid username-password pair or user is disabled.");
+                    return;
+                }
+                i += 3;
+            } else if opt.eq_ignore_ascii_case(b"SETNAME") && more >= 1 {
+                let candidate = ctx.arg(i + 1);
+                if !valid_client_name(candidate) {
+                    ctx.out.error(
+                        "ERR Client names cannot contain spaces, newlines or special characters.",
+                    );
+                    return;
+                }
+                name = Some(candidate.to_vec());
+                i += 2;
+            } else {
+                ctx.out.error(&format!(
+                    "ERR Syntax error in HELLO option '{}'",
+                    String::from_utf8_lossy(opt)
+                ));
+                return;
+            }
+        }
+    }
+    ctx.client.resp3 = resp3;
+    ctx.out.set_resp3(resp3);
+    if let Some(name) = name {
+        ctx.client.name = Some(name).filter(|n| !n.is_empty());
+    }
+    let out = &mut ctx.out;
+    out.map(7);
+    out.bulk(b"server");
+    out.bulk(b"redis");
+    out.bulk(b"version");
+    out.bulk(crate::REDIS_VERSION.as_bytes());
+    out.bulk(b"proto");
+    out.int(if resp3 { 3 } else { 2 });
+    out.bulk(b"id");
+    out.int(ctx.client.id as i64);
+    out.bulk(b"mode");
+    out.bulk(b"standalone");
+    out.bulk(b"role");
+    out.bulk(b"master");
+    out.bulk(b"modules");
+    out.array(0);
+}
+
+fn reset(ctx: &mut Ctx<'_>) {
+    ctx.client.reset();
+    ctx.out.set_resp3(false);
+    ctx.out.simple("RESET");
+}

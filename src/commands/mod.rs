@@ -1,0 +1,19 @@
+//! Command families. Each module registers its commands in the one table
+//! and implements them; this module lists the families and the error texts
+//! they share.
+
+pub mod connection;
+pub mod strings;
+
+use crate::command::Command;
+
+/// Adds every family's commands to the table.
+pub fn register_all(table: &mut Vec<Command>) {
+    connection::register(table);
+    strings::register(table);
+}
+
+pub const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
+pub const SYNTAX: &str = "ERR syntax error";
+pub const NOT_INTEGER: &str = "ERR value is not an integer or out of range";
+pub const NOT_FLOAT: &str = "ERR value is not a valid float";

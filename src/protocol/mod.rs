@@ -1,0 +1,7 @@
+//! The Redis wire protocol: requests in (RESP and inline), replies out (RESP2/RESP3).
+
+pub mod parse;
+pub mod reply;
+
+pub use parse::{Parsed, Parser, ProtocolError, Source};
+pub use reply::Reply;

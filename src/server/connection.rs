@@ -1,0 +1,126 @@
+//! One client connection: read, parse, execute, write.
+//!
+//! Everything parsed from one read is executed in order and the replies
+//! accumulate in one buffer that leaves in a single write, so a pipelined
+//! batch costs one read and one write system call. Buffers are reused for
+//! the life of the connection; the parser borrows arguments from the read
+//! buffer instead of copying them.
+
+use std::sync::Arc;
+
+use bytes::{Buf, BytesMut};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use super::{Client, Server};
+use crate::command::{Args, dispatch};
+use crate::protocol::{Parser, ProtocolError, Source};
+
+const READ_CHUNK: usize = 16 * 1024;
+/// Replies beyond this are written out mid-batch so output stays bounded.
+const FLUSH_AT: usize = 1 << 20;
+
+pub async fn serve(mut stream: TcpStream, server: Arc<Server>) {
+    let addr = stream
+        .peer_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
+    let laddr = stream
+        .local_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
+    let mut client = Client::new(server.new_client_id(), addr, laddr);
+    let mut input = BytesMut::with_capacity(READ_CHUNK);
+    let mut output: Vec<u8> = Vec::with_capacity(READ_CHUNK);
+    let mut parser = Parser::new(server.config.proto_max_bulk_len);
+    loop {
+        reserve_for_next_read(&mut input, &parser);
+        match stream.read_buf(&mut input).await {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+        loop {
+            let outcome = run_batch(&server, &mut client, &mut parser, &mut input, &mut output);
+            if !output.is_empty() {
+                if stream.write_all(&output).await.is_err() {
+                    return;
+                }
+                output.clear();
+                if output.capacity() > 4 * FLUSH_AT {
+                    output.shrink_to(READ_CHUNK);
+                }
+            }
+            match outcome {
+                Batch::Close => return,
+                Batch::FlushNeeded => continue,
+                Batch::Done => break,
+            }
+        }
+        if input.len() > server.config.client_query_buffer_limit {
+            crate::log::warning(&format!(
+                "Closing client that reached max query buffer length: id={} addr={}",
+                client.id, client.addr
+            ));
+            return;
+        }
+    }
+}
+
+#[derive(PartialEq, Eq)]
+enum Batch {
+    /// Every complete command ran.
+    Done,
+    /// Output grew past its bound; write it and go on.
+    FlushNeeded,
+    /// The connection must close after the output is written.
+    Close,
+}
+
+/// Executes every complete command in `input`, appending replies to `output`.
+fn run_batch(
+    server: &Server,
+    client: &mut Client,
+    parser: &mut Parser,
+    input: &mut BytesMut,
+    output: &mut Vec<u8>,
+) -> Batch {
+    loop {
+        let parsed = match parser.parse(input) {
+            Ok(Some(parsed)) => parsed,
+            Ok(None) => return Batch::Done,
+            Err(ProtocolError(text)) => {
+                output.extend_from_slice(b"-ERR Protocol error: ");
+                output.extend_from_slice(text.as_bytes());
+                output.extend_from_slice(b"\r\n");
+                return Batch::Close;
+            }
+        };
+        if !parser.spans.is_empty() {
+            let base: &[u8] = match parsed.source {
+                Source::Input => input,
+                Source::Scratch => &parser.scratch,
+            };
+            dispatch::execute(server, client, Args::new(base, &parser.spans), output);
+        }
+        input.advance(parsed.consumed);
+        if client.close_after_reply {
+            return Batch::Close;
+        }
+        if output.len() >= FLUSH_AT {
+            return Batch::FlushNeeded;
+        }
+    }
+}
+
+/// Makes room for the next read: a chunk, or all of a large bulk being received.
+fn reserve_for_next_read(input: &mut BytesMut, parser: &Parser) {
+    let want = match parser.awaited_bulk() {
+        Some(bulk) => (parser.pending() + bulk + 2)
+            .saturating_sub(input.len())
+            .max(READ_CHUNK),
+        None => READ_CHUNK,
+    };
+    // Grow geometrically but never by more than 64 MB at once, so a declared
+    // length is only paid for as its bytes actually arrive.
+    input.reserve(want.min(64 << 20));
+}
