@@ -139,9 +139,8 @@ pub fn legacy_range(cmd: &Command) -> (i64, i64, i64) {
             continue;
         }
         // Specs that continue the range (same step, adjacent) merge into it.
-        if s as i64 == step && last >= 0 && pos == last + step {
-            last = spec_last;
-        } else if last >= 0 && spec_last < 0 {
+        let continues = s as i64 == step && last >= 0 && pos == last + step;
+        if continues || (last >= 0 && spec_last < 0) {
             last = spec_last;
         }
     }

@@ -301,6 +301,8 @@ impl Command {
         self
     }
 
+    /// Adds a subcommand (builder style, like the other setters).
+    #[allow(clippy::should_implement_trait)]
     pub fn sub(mut self, mut sub: Command) -> Self {
         sub.fullname = format!("{}|{}", self.name, sub.name);
         self.subcommands.push(sub);

@@ -2,7 +2,6 @@
 use std::collections::HashMap;
 
 pub fn hash_key(key: &[u8]) -> u64 {
-    use std::hash::BuildHasher;
     static S: std::sync::OnceLock<ahash::RandomState> = std::sync::OnceLock::new();
     S.get_or_init(ahash::RandomState::new).hash_one(key)
 }

@@ -160,9 +160,7 @@ impl Keyspace {
 }
 
 fn vec_one<'a>(slot: Slot, guard: MutexGuard<'a, Shard>) -> Vec<(Slot, MutexGuard<'a, Shard>)> {
-    let mut v = Vec::with_capacity(1);
-    v.push((slot, guard));
-    v
+    vec![(slot, guard)]
 }
 
 pub fn now_ms() -> i64 {

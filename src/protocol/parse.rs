@@ -198,7 +198,8 @@ fn header_number(
 ) -> Result<Option<(i64, usize)>, ProtocolError> {
     let rest = &input[from..];
     let Some(cr) = memchr(b'\r', rest) else {
-        if rest.len() > INLINE_MAX {
+        // Counted from the '*' or '$', as Redis counts from its read position.
+        if rest.len() + 1 > INLINE_MAX {
             return Err(err(&format!("too big {what} count string")));
         }
         return Ok(None);

@@ -229,7 +229,8 @@ mod tests {
 
     #[test]
     fn resp3_types_downgrade_to_resp2_spellings() {
-        let cases: Vec<(fn(&mut Reply), &str, &str)> = vec![
+        type Case = (fn(&mut Reply), &'static str, &'static str);
+        let cases: Vec<Case> = vec![
             (|r| r.null(), "$-1\r\n", "_\r\n"),
             (|r| r.null_array(), "*-1\r\n", "_\r\n"),
             (|r| r.map(2), "*4\r\n", "%2\r\n"),
