@@ -421,3 +421,90 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Parses everything in `input` fed in the given chunk sizes; returns the
+    /// commands and the error, if any.
+    fn parse_chunked(input: &[u8], chunks: &[usize]) -> (Vec<Vec<Vec<u8>>>, Option<ProtocolError>) {
+        let mut parser = Parser::new(1 << 20);
+        let mut buf: Vec<u8> = Vec::new();
+        let mut out = Vec::new();
+        let mut fed = 0;
+        let mut sizes = chunks.iter().cycle();
+        while fed < input.len() {
+            let n = (*sizes.next().unwrap_or(&1)).max(1).min(input.len() - fed);
+            buf.extend_from_slice(&input[fed..fed + n]);
+            fed += n;
+            loop {
+                match parser.parse(&buf) {
+                    Ok(Some(parsed)) => {
+                        let base = match parsed.source {
+                            Source::Input => &buf[..],
+                            Source::Scratch => &parser.scratch[..],
+                        };
+                        if !parser.spans.is_empty() {
+                            out.push(
+                                parser
+                                    .spans
+                                    .iter()
+                                    .map(|&(s, e)| base[s..e].to_vec())
+                                    .collect(),
+                            );
+                        }
+                        buf.drain(..parsed.consumed);
+                    }
+                    Ok(None) => break,
+                    Err(e) => return (out, Some(e)),
+                }
+            }
+        }
+        (out, None)
+    }
+
+    fn encode(cmds: &[Vec<Vec<u8>>]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for cmd in cmds {
+            out.extend_from_slice(format!("*{}\r\n", cmd.len()).as_bytes());
+            for arg in cmd {
+                out.extend_from_slice(format!("${}\r\n", arg.len()).as_bytes());
+                out.extend_from_slice(arg);
+                out.extend_from_slice(b"\r\n");
+            }
+        }
+        out
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic(input in proptest::collection::vec(any::<u8>(), 0..512),
+                                       chunks in proptest::collection::vec(1usize..64, 1..8)) {
+            let _ = parse_chunked(&input, &chunks);
+        }
+
+        #[test]
+        fn splitting_a_stream_never_changes_its_commands(
+            cmds in proptest::collection::vec(
+                proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..40), 1..6), 1..6),
+            chunks in proptest::collection::vec(1usize..32, 1..8)) {
+            let wire = encode(&cmds);
+            let (whole, err) = parse_chunked(&wire, &[wire.len()]);
+            prop_assert!(err.is_none());
+            prop_assert_eq!(&whole, &cmds);
+            let (split, err) = parse_chunked(&wire, &chunks);
+            prop_assert!(err.is_none());
+            prop_assert_eq!(split, cmds);
+        }
+
+        #[test]
+        fn declared_lengths_beyond_the_limit_are_refused(len in (1u64 << 20) + 1..u64::MAX / 2) {
+            let mut parser = Parser::new(1 << 20);
+            let input = format!("*1\r\n${len}\r\n");
+            let got = parser.parse(input.as_bytes());
+            prop_assert_eq!(got, Err(ProtocolError("invalid bulk length".into())));
+        }
+    }
+}
