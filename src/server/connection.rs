@@ -112,6 +112,17 @@ fn run_batch(
     }
 }
 
+/// Feeds a whole request stream to an in-process server and returns every
+/// reply byte, exactly as a connection would: for tests and fuzzing of the
+/// dispatcher without sockets. Stops at a protocol error or QUIT.
+pub fn run_requests(server: &Server, client: &mut Client, requests: &[u8]) -> Vec<u8> {
+    let mut parser = Parser::new(server.config.proto_max_bulk_len);
+    let mut input = BytesMut::from(requests);
+    let mut output = Vec::new();
+    while run_batch(server, client, &mut parser, &mut input, &mut output) == Batch::FlushNeeded {}
+    output
+}
+
 /// Makes room for the next read: a chunk, or all of a large bulk being received.
 fn reserve_for_next_read(input: &mut BytesMut, parser: &Parser) {
     let want = match parser.awaited_bulk() {
