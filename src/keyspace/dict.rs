@@ -283,6 +283,9 @@ impl<V> Dict<V> {
 
     /// Inserts or replaces. A replaced entry keeps its node and its meta word;
     /// the old value is returned.
+    ///
+    /// Panics if the key is longer than `u32::MAX` bytes (callers cap keys at
+    /// 512 MB, as Redis does).
     pub fn insert(&mut self, key: &[u8], value: V) -> Option<V> {
         self.insert_hashed(hash_key(key), key, value)
     }
@@ -1161,6 +1164,37 @@ mod tests {
             }
             copy
         }
+    }
+
+    #[test]
+    fn retain_that_panics_leaves_a_consistent_dict() {
+        let drops = Rc::new(Cell::new(0));
+        let mut d = Dict::new();
+        for i in 0..200 {
+            d.insert(&key(i), (i, Counted(drops.clone())));
+        }
+        let mut calls = 0;
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            d.retain(|_, (i, _)| {
+                calls += 1;
+                assert!(calls < 100, "stop half way");
+                *i % 2 == 0
+            })
+        }));
+        assert!(result.is_err());
+        assert_eq!(d.len() + drops.get(), 200);
+        assert!(drops.get() > 0);
+        assert_eq!(d.iter().count(), d.len());
+        for (k, (i, _)) in d.iter() {
+            assert_eq!(k, key(*i));
+        }
+        for i in 0..200 {
+            if d.get(&key(i)).is_none() {
+                assert_eq!(i % 2, 1, "only rejected entries are gone");
+            }
+        }
+        drop(d);
+        assert_eq!(drops.get(), 200);
     }
 
     #[test]
