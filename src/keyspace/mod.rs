@@ -115,7 +115,7 @@ impl Keyspace {
             db,
             shard: shard_of(hash_key(key)),
         };
-        Locked::new(self, vec_one(slot, self.guard(slot)))
+        Locked::new(self, Guards::One([(slot, self.guard(slot))]))
     }
 
     /// Locks every shard of the given databases (whole-database commands).
@@ -129,7 +129,7 @@ impl Keyspace {
 
     /// Locks nothing: for commands without keys that still run through a view.
     pub fn lock_none(&self) -> Locked<'_> {
-        Locked::new(self, Vec::new())
+        Locked::new(self, Guards::Many(Vec::new()))
     }
 
     fn lock_slots(&self, mut slots: Vec<(usize, usize)>) -> Locked<'_> {
@@ -142,7 +142,7 @@ impl Keyspace {
                 (slot, self.guard(slot))
             })
             .collect();
-        Locked::new(self, guards)
+        Locked::new(self, Guards::Many(guards))
     }
 
     /// Runs `f` on each shard of `db` in turn, one lock at a time.
@@ -155,12 +155,23 @@ impl Keyspace {
     /// Locks a single shard by index (SCAN cursors and the expiry cycle address shards directly).
     pub fn lock_shard(&self, db: usize, shard: usize) -> Locked<'_> {
         let slot = Slot { db, shard };
-        Locked::new(self, vec_one(slot, self.guard(slot)))
+        Locked::new(self, Guards::One([(slot, self.guard(slot))]))
     }
 }
 
-fn vec_one<'a>(slot: Slot, guard: MutexGuard<'a, Shard>) -> Vec<(Slot, MutexGuard<'a, Shard>)> {
-    vec![(slot, guard)]
+/// Held shard guards; a single-key command, the common case, needs no allocation.
+enum Guards<'a> {
+    One([(Slot, MutexGuard<'a, Shard>); 1]),
+    Many(Vec<(Slot, MutexGuard<'a, Shard>)>),
+}
+
+impl<'a> Guards<'a> {
+    fn as_mut_slice(&mut self) -> &mut [(Slot, MutexGuard<'a, Shard>)] {
+        match self {
+            Guards::One(one) => one,
+            Guards::Many(many) => many,
+        }
+    }
 }
 
 pub fn now_ms() -> i64 {
@@ -173,7 +184,7 @@ pub fn now_ms() -> i64 {
 /// The shards a command holds, and the clock it sees (one instant per command, as Redis).
 pub struct Locked<'a> {
     keyspace: &'a Keyspace,
-    guards: Vec<(Slot, MutexGuard<'a, Shard>)>,
+    guards: Guards<'a>,
     pub now: i64,
     /// Changes made under these locks; the dispatcher propagates writes that changed something.
     pub dirty: u64,
@@ -182,7 +193,7 @@ pub struct Locked<'a> {
 }
 
 impl<'a> Locked<'a> {
-    fn new(keyspace: &'a Keyspace, guards: Vec<(Slot, MutexGuard<'a, Shard>)>) -> Self {
+    fn new(keyspace: &'a Keyspace, guards: Guards<'a>) -> Self {
         Locked {
             keyspace,
             guards,
@@ -204,6 +215,7 @@ impl<'a> Locked<'a> {
     /// The locked shards of `db`, for whole-database iteration.
     pub fn shards_mut(&mut self, db: usize) -> impl Iterator<Item = &mut Shard> {
         self.guards
+            .as_mut_slice()
             .iter_mut()
             .filter(move |(slot, _)| slot.db == db)
             .map(|(_, g)| &mut **g)
@@ -219,6 +231,7 @@ impl<'a> Locked<'a> {
         let shard = shard_of(hash);
         let found = self
             .guards
+            .as_mut_slice()
             .iter_mut()
             .find(|(slot, _)| slot.db == db && slot.shard == shard);
         match found {
