@@ -174,6 +174,11 @@ impl<'a> Guards<'a> {
     }
 }
 
+/// The access clock kept in each entry's meta word: seconds, wrapping at 2^32.
+fn lru_clock(now_ms: i64) -> u32 {
+    (now_ms / 1000) as u32
+}
+
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -267,12 +272,32 @@ impl DbView<'_, '_> {
         self.locked.now
     }
 
-    /// The key's value if it exists and has not expired; expired keys are deleted here.
+    /// The key's value if it exists and has not expired; expired keys are
+    /// deleted here. Counts as an access for OBJECT IDLETIME.
     pub fn get(&mut self, key: &[u8]) -> Option<&mut Value> {
+        let hash = hash_key(key);
+        self.expire_if_due(hash, key);
+        let (db, clock) = (self.db, lru_clock(self.locked.now));
+        let mut entry = self.locked.shard(db, hash).data.entry_hashed(hash, key)?;
+        entry.set_meta(clock);
+        Some(entry.into_value_mut())
+    }
+
+    /// Like [`get`](Self::get) without counting an access (OBJECT, TYPE-free peeks).
+    pub fn peek(&mut self, key: &[u8]) -> Option<&mut Value> {
         let hash = hash_key(key);
         self.expire_if_due(hash, key);
         let db = self.db;
         self.locked.shard(db, hash).data.get_mut_hashed(hash, key)
+    }
+
+    /// Milliseconds since the key was last read or written (second resolution, as Redis).
+    pub fn idle_ms(&mut self, key: &[u8]) -> Option<i64> {
+        let hash = hash_key(key);
+        self.expire_if_due(hash, key);
+        let (db, now) = (self.db, self.locked.now);
+        let meta = self.locked.shard(db, hash).data.meta_hashed(hash, key)?;
+        Some(i64::from(lru_clock(now).wrapping_sub(meta)) * 1000)
     }
 
     /// Like [`get`](Self::get), counting a keyspace hit or miss as reads do.
@@ -298,8 +323,10 @@ impl DbView<'_, '_> {
         let hash = hash_key(key);
         self.expire_if_due(hash, key);
         let db = self.db;
+        let clock = lru_clock(self.locked.now);
         let shard = self.locked.shard(db, hash);
         shard.data.insert_hashed(hash, key, value);
+        shard.data.set_meta_hashed(hash, key, clock);
         match ttl {
             Ttl::Keep => {}
             Ttl::Clear => {
