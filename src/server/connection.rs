@@ -123,15 +123,16 @@ pub fn run_requests(server: &Server, client: &mut Client, requests: &[u8]) -> Ve
     output
 }
 
-/// Makes room for the next read: a chunk, or all of a large bulk being received.
+/// Makes room for the next read. While a large bulk arrives the buffer
+/// doubles at most per read, so memory follows the bytes actually received,
+/// never the length a client merely announced.
 fn reserve_for_next_read(input: &mut BytesMut, parser: &Parser) {
     let want = match parser.awaited_bulk() {
-        Some(bulk) => (parser.pending() + bulk + 2)
-            .saturating_sub(input.len())
-            .max(READ_CHUNK),
+        Some(bulk) => {
+            let missing = (parser.pending() + bulk + 2).saturating_sub(input.len());
+            missing.min(input.len().max(READ_CHUNK)).max(READ_CHUNK)
+        }
         None => READ_CHUNK,
     };
-    // Grow geometrically but never by more than 64 MB at once, so a declared
-    // length is only paid for as its bytes actually arrive.
-    input.reserve(want.min(64 << 20));
+    input.reserve(want);
 }
