@@ -1032,3 +1032,255 @@ fn reply_lcs_idx(ctx: &mut Ctx<'_>, lcs: &Lcs, with_len: bool) {
     out.bulk(b"len");
     out.int(lcs.text.len() as i64);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::command::dispatch::execute;
+    use crate::config::Config;
+    use crate::keyspace::now_ms;
+    use crate::server::{Client, Server};
+
+    /// Arguments laid out as the parser leaves them: one buffer and spans into it.
+    fn packed(argv: &[&str]) -> (Vec<u8>, Vec<(usize, usize)>) {
+        let mut base = Vec::new();
+        let mut spans = Vec::new();
+        for a in argv {
+            let start = base.len();
+            base.extend_from_slice(a.as_bytes());
+            spans.push((start, base.len()));
+        }
+        (base, spans)
+    }
+
+    /// A server without sockets: commands run straight through the dispatcher.
+    struct Harness {
+        server: Server,
+        client: Client,
+    }
+
+    impl Harness {
+        fn new() -> Harness {
+            Harness {
+                server: Server::new(Config::default()),
+                client: Client::new(1, String::new(), String::new()),
+            }
+        }
+
+        fn run(&mut self, argv: &[&str]) -> String {
+            let (base, spans) = packed(argv);
+            let mut out = Vec::new();
+            execute(
+                &self.server,
+                &mut self.client,
+                Args::new(&base, &spans),
+                &mut out,
+            );
+            String::from_utf8_lossy(&out).into_owned()
+        }
+
+        /// The effect records emitted while `argv` runs.
+        fn effects_of(&mut self, argv: &[&str]) -> Vec<Vec<String>> {
+            let rx = self.server.keyspace.effects.subscribe();
+            self.run(argv);
+            rx.try_iter()
+                .map(|e| {
+                    e.argv
+                        .iter()
+                        .map(|a| String::from_utf8_lossy(a).into_owned())
+                        .collect()
+                })
+                .collect()
+        }
+
+        fn encoding(&self, key: &str) -> &'static str {
+            let mut locked = self.server.keyspace.lock_key(0, key.as_bytes());
+            locked.db(0).get(key.as_bytes()).unwrap().encoding()
+        }
+    }
+
+    /// Asserts `effect` is `[prefix.., <abs ms>]` with the time about `in_ms` from now.
+    fn assert_absolute(effect: &[String], prefix: &[&str], in_ms: i64) {
+        assert_eq!(&effect[..prefix.len()], prefix);
+        let at: i64 = effect[prefix.len()].parse().unwrap();
+        assert!((at - now_ms() - in_ms).abs() < 5_000, "{effect:?}");
+    }
+
+    #[test]
+    fn relative_set_expiries_replay_as_absolute_pxat() {
+        let mut h = Harness::new();
+        for argv in [
+            &["SET", "k", "v", "EX", "100"][..],
+            &["SET", "k", "v", "PX", "100000", "NX", "GET"],
+            &["SETEX", "k", "100", "v"],
+            &["PSETEX", "k", "100000", "v"],
+        ] {
+            h.run(&["GETDEL", "k"]);
+            let effects = h.effects_of(argv);
+            assert_eq!(effects.len(), 1, "{argv:?}");
+            assert_absolute(&effects[0], &["SET", "k", "v", "PXAT"], 100_000);
+        }
+    }
+
+    #[test]
+    fn getex_replays_as_pexpireat_persist_or_del() {
+        let mut h = Harness::new();
+        h.run(&["SET", "k", "v"]);
+        let effects = h.effects_of(&["GETEX", "k", "EX", "100"]);
+        assert_absolute(&effects[0], &["PEXPIREAT", "k"], 100_000);
+        assert_eq!(h.effects_of(&["GETEX", "k", "PERSIST"]), [["PERSIST", "k"]]);
+        // Nothing to persist any more, so nothing changed and nothing is emitted.
+        assert!(h.effects_of(&["GETEX", "k", "PERSIST"]).is_empty());
+        assert_eq!(h.effects_of(&["GETEX", "k", "PXAT", "1"]), [["DEL", "k"]]);
+    }
+
+    #[test]
+    fn incrbyfloat_replays_its_result_keeping_the_ttl() {
+        let mut h = Harness::new();
+        h.run(&["SET", "f", "1.5"]);
+        assert_eq!(
+            h.effects_of(&["INCRBYFLOAT", "f", "1"]),
+            [["SET", "f", "2.5", "KEEPTTL"]]
+        );
+    }
+
+    #[test]
+    fn getdel_replays_as_del_and_deterministic_writes_as_their_argv() {
+        let mut h = Harness::new();
+        h.run(&["SET", "k", "v"]);
+        assert_eq!(h.effects_of(&["GETDEL", "k"]), [["DEL", "k"]]);
+        assert_eq!(h.effects_of(&["INCR", "n"]), [["INCR", "n"]]);
+        assert_eq!(
+            h.effects_of(&["SET", "k", "v", "PXAT", "9999999999999"]),
+            [["SET", "k", "v", "PXAT", "9999999999999"]]
+        );
+        // A write that changed nothing emits nothing.
+        assert!(h.effects_of(&["SET", "k", "w", "NX"]).is_empty());
+    }
+
+    #[test]
+    fn encodings_follow_redis() {
+        let mut h = Harness::new();
+        h.run(&["SET", "k", "12"]);
+        assert_eq!(h.encoding("k"), "int");
+        h.run(&["APPEND", "k", "3"]);
+        assert_eq!(h.encoding("k"), "raw");
+        h.run(&["APPEND", "new", "12"]);
+        assert_eq!(h.encoding("new"), "int");
+        h.run(&["SETRANGE", "r", "0", "ab"]);
+        assert_eq!(h.encoding("r"), "raw");
+        h.run(&["INCRBYFLOAT", "f", "1"]);
+        assert_eq!(h.encoding("f"), "embstr");
+        h.run(&["SET", "i", "abc"]);
+        h.run(&["SET", "i", "5"]);
+        h.run(&["INCR", "i"]);
+        assert_eq!(h.encoding("i"), "int");
+    }
+
+    #[test]
+    fn getrange_clamps_like_redis_7_2() {
+        let cases = [
+            ((5, 0, -1), Some(0..5)),
+            ((5, 0, -100), Some(0..1)),
+            ((5, -1, -5), None),
+            ((5, -100, -99), Some(0..1)),
+            ((5, 3, 1), None),
+            ((5, 10, 20), None),
+            ((5, 4, 100), Some(4..5)),
+            ((0, 0, -1), None),
+            ((5, i64::MIN, i64::MAX), Some(0..5)),
+        ];
+        for ((len, start, end), want) in cases {
+            assert_eq!(byte_range(len, start, end), want, "{len} {start} {end}");
+        }
+    }
+
+    fn parse(argv: &[&str], set: OptionSet) -> Option<StringOptions> {
+        let (base, spans) = packed(argv);
+        let from = if set == OptionSet::Set { 3 } else { 2 };
+        parse_options(Args::new(&base, &spans), from, set)
+    }
+
+    #[test]
+    fn options_may_repeat_but_not_contradict() {
+        let set = |a: &[&str]| parse(a, OptionSet::Set);
+        let ok = set(&["SET", "k", "v", "ex", "1", "EX", "2", "nx", "NX", "get"]).unwrap();
+        assert_eq!(ok.ttl, TtlOption::Expire(ExpireForm::Ex, 6));
+        assert_eq!((ok.condition, ok.get), (Condition::Nx, true));
+        for bad in [
+            &["SET", "k", "v", "NX", "XX"][..],
+            &["SET", "k", "v", "EX", "1", "PX", "1"],
+            &["SET", "k", "v", "KEEPTTL", "EX", "1"],
+            &["SET", "k", "v", "EX"],
+            &["SET", "k", "v", "PERSIST"],
+        ] {
+            assert_eq!(set(bad), None, "{bad:?}");
+        }
+        let getex = |a: &[&str]| parse(a, OptionSet::Getex);
+        assert_eq!(
+            getex(&["GETEX", "k", "persist", "PERSIST"]).unwrap().ttl,
+            TtlOption::Persist
+        );
+        for bad in [
+            &["GETEX", "k", "KEEPTTL"][..],
+            &["GETEX", "k", "NX"],
+            &["GETEX", "k", "GET"],
+            &["GETEX", "k", "PERSIST", "EX", "1"],
+        ] {
+            assert_eq!(getex(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn expiry_arguments_reject_non_positive_and_overflowing_times() {
+        let now = 1_700_000_000_000;
+        let r = |form, arg: &str| resolve_expire(form, arg.as_bytes(), now);
+        assert_eq!(r(ExpireForm::Ex, "10"), Ok(now + 10_000));
+        assert_eq!(r(ExpireForm::PxAt, "1"), Ok(1));
+        assert_eq!(
+            r(ExpireForm::ExAt, "9223372036854775"),
+            Ok(9223372036854775000)
+        );
+        assert_eq!(r(ExpireForm::Ex, "1.5"), Err(ExpireError::NotInteger));
+        for (form, arg) in [
+            (ExpireForm::Ex, "0"),
+            (ExpireForm::Px, "-1"),
+            (ExpireForm::Ex, "9223372036854775807"),
+            (ExpireForm::Ex, "9223372036854775"),
+            (ExpireForm::Px, "9223372036854775807"),
+            (ExpireForm::ExAt, "9223372036854776"),
+        ] {
+            assert_eq!(r(form, arg), Err(ExpireError::Invalid), "{form:?} {arg}");
+        }
+    }
+
+    fn lcs_of(a: &str, b: &str, min_len: u64) -> Lcs {
+        let cells = lcs_cells(a.as_bytes(), b.as_bytes(), usize::MAX).unwrap();
+        let mut table = vec![0u32; cells];
+        lcs_fill(a.as_bytes(), b.as_bytes(), &mut table);
+        lcs_walk(a.as_bytes(), b.as_bytes(), &table, min_len)
+    }
+
+    #[test]
+    fn lcs_lists_runs_from_the_end_backwards() {
+        let lcs = lcs_of("ohmytext", "mynewtext", 0);
+        assert_eq!(lcs.text, b"mytext");
+        let runs: Vec<_> = lcs.matches.iter().map(|m| (m.a, m.b)).collect();
+        assert_eq!(runs, [((4, 7), (5, 8)), ((2, 3), (0, 1))]);
+        assert_eq!(lcs_of("ohmytext", "mynewtext", 3).matches.len(), 1);
+        assert_eq!(
+            lcs_of("", "abc", 0),
+            Lcs {
+                text: vec![],
+                matches: vec![]
+            }
+        );
+    }
+
+    #[test]
+    fn lcs_table_size_is_bounded_by_proto_max_bulk_len() {
+        let (a, b) = (vec![b'a'; 511], vec![b'a'; 512]);
+        assert_eq!(lcs_cells(&a, &a, 1 << 20), Some(512 * 512));
+        assert_eq!(lcs_cells(&a, &b, 1 << 20), None);
+    }
+}
