@@ -700,41 +700,35 @@ fn getrange(ctx: &mut Ctx<'_>) {
     }
 }
 
-/// Whether a string of `base + extra` bytes would pass proto-max-bulk-len.
-fn fits(ctx: &Ctx<'_>, base: u64, extra: usize) -> bool {
-    let limit = ctx.server.config.proto_max_bulk_len as u64;
+/// Whether a string of `base + extra` bytes stays within proto-max-bulk-len.
+fn fits(limit: usize, base: u64, extra: usize) -> bool {
     base.checked_add(extra as u64)
-        .is_some_and(|total| total <= limit)
+        .is_some_and(|total| total <= limit as u64)
 }
 
 fn append(ctx: &mut Ctx<'_>) {
     let (key, suffix) = (ctx.arg(1), ctx.arg(2));
-    let current = ctx.db().get(key).map(|v| (v.is_string(), v.str_len()));
-    let len = match current {
+    let limit = ctx.server.config.proto_max_bulk_len;
+    let mut db = ctx.locked.db(ctx.client.db);
+    let len = match db.get(key) {
         None => {
-            ctx.db().set(key, Value::from_bytes(suffix), Ttl::Clear);
+            db.set(key, Value::from_bytes(suffix), Ttl::Clear);
             suffix.len()
         }
-        Some((false, _)) => return ctx.out.error(WRONGTYPE),
-        Some((true, len)) if !fits(ctx, len as u64, suffix.len()) => {
+        Some(v) if !v.is_string() => return ctx.out.error(WRONGTYPE),
+        Some(v) if !fits(limit, v.str_len() as u64, suffix.len()) => {
             return ctx.out.error(TOO_LONG);
         }
-        Some((true, _)) => edit_in_place(ctx, key, |buf| buf.extend_from_slice(suffix)),
+        Some(v) => {
+            // Growing in place switches the value to `raw`, as in Redis.
+            let buf = v.make_raw();
+            buf.extend_from_slice(suffix);
+            let len = buf.len();
+            db.modified(key);
+            len
+        }
     };
     ctx.out.int(len as i64);
-}
-
-/// Applies `edit` to an existing string, now in the growable `raw`
-/// encoding as Redis switches it, and returns the new length.
-fn edit_in_place(ctx: &mut Ctx<'_>, key: &[u8], edit: impl FnOnce(&mut Vec<u8>)) -> usize {
-    let mut db = ctx.db();
-    let len = db.get(key).map_or(0, |v| {
-        let buf = v.make_raw();
-        edit(buf);
-        buf.len()
-    });
-    db.modified(key);
-    len
 }
 
 fn setrange(ctx: &mut Ctx<'_>) {
@@ -745,27 +739,32 @@ fn setrange(ctx: &mut Ctx<'_>) {
         return ctx.out.error("ERR offset is out of range");
     };
     let (key, patch) = (ctx.arg(1), ctx.arg(3));
-    let current = ctx.db().get(key).map(|v| (v.is_string(), v.str_len()));
-    let len = match current {
-        Some((false, _)) => return ctx.out.error(WRONGTYPE),
+    let limit = ctx.server.config.proto_max_bulk_len;
+    let mut db = ctx.locked.db(ctx.client.db);
+    let len = match db.get(key) {
+        Some(v) if !v.is_string() => return ctx.out.error(WRONGTYPE),
         // Writing nothing changes nothing, not even a missing key.
         None if patch.is_empty() => 0,
-        Some((true, len)) if patch.is_empty() => len,
-        _ if !fits(ctx, offset, patch.len()) => return ctx.out.error(TOO_LONG),
+        Some(v) if patch.is_empty() => v.str_len(),
+        _ if !fits(limit, offset, patch.len()) => return ctx.out.error(TOO_LONG),
         None => {
             let mut buf = vec![0u8; offset as usize];
             buf.extend_from_slice(patch);
             let len = buf.len();
-            ctx.db().set(key, Value::raw(buf), Ttl::Clear);
+            db.set(key, Value::raw(buf), Ttl::Clear);
             len
         }
-        Some((true, _)) => edit_in_place(ctx, key, |buf| {
+        Some(v) => {
+            let buf = v.make_raw();
             let (start, end) = (offset as usize, offset as usize + patch.len());
             if buf.len() < end {
                 buf.resize(end, 0);
             }
             buf[start..end].copy_from_slice(patch);
-        }),
+            let len = buf.len();
+            db.modified(key);
+            len
+        }
     };
     ctx.out.int(len as i64);
 }
@@ -781,19 +780,28 @@ fn integer_value(v: &Value) -> Result<i64, &'static str> {
     parse_i64(bytes.as_slice()).ok_or(NOT_INTEGER)
 }
 
-/// Adds `delta` to the key's integer value, keeping its time to live.
+/// Adds `delta` to the key's integer value in place, keeping its time to live.
 fn incr_by(ctx: &mut Ctx<'_>, delta: i64) {
     let key = ctx.arg(1);
     let mut db = ctx.locked.db(ctx.client.db);
-    let current = match db.get(key).map(|v| integer_value(v)) {
-        None => 0,
-        Some(Ok(n)) => n,
-        Some(Err(msg)) => return ctx.out.error(msg),
+    let next = match db.get(key) {
+        None => {
+            db.set(key, Value::Int(delta), Ttl::Clear);
+            delta
+        }
+        Some(v) => {
+            let current = match integer_value(v) {
+                Ok(n) => n,
+                Err(msg) => return ctx.out.error(msg),
+            };
+            let Some(next) = current.checked_add(delta) else {
+                return ctx.out.error(OVERFLOW);
+            };
+            *v = Value::Int(next);
+            db.modified(key);
+            next
+        }
     };
-    let Some(next) = current.checked_add(delta) else {
-        return ctx.out.error(OVERFLOW);
-    };
-    db.set(key, Value::Int(next), Ttl::Keep);
     ctx.out.int(next);
 }
 
