@@ -9,10 +9,10 @@
 
 use std::ops::Range;
 
-use super::{NOT_FLOAT, NOT_INTEGER, SYNTAX, WRONGTYPE};
+use super::{NOT_INTEGER, SYNTAX, WRONGTYPE};
 use crate::command::{Args, Command, Ctx, Handler, KeySpec, acl, flag, key};
 use crate::keyspace::{Ttl, Value};
-use crate::util::num::{IncrFloatError, incr_by_float, parse_i64};
+use crate::util::num::{incr_by_float, parse_i64};
 
 const OVERFLOW: &str = "ERR increment or decrement would overflow";
 const TOO_LONG: &str = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
@@ -839,12 +839,7 @@ fn incrbyfloat(ctx: &mut Ctx<'_>) {
     };
     let text = match sum {
         Ok(text) => text,
-        Err(IncrFloatError::NanOrInfinity) => {
-            return ctx.out.error("ERR increment would produce NaN or Infinity");
-        }
-        Err(IncrFloatError::InvalidCurrent | IncrFloatError::InvalidIncrement) => {
-            return ctx.out.error(NOT_FLOAT);
-        }
+        Err(e) => return ctx.out.error(e.incrbyfloat_reply()),
     };
     // Redis stores the result as text (embstr), never as an int.
     db.set(key, Value::from_bytes_no_int(&text), Ttl::Keep);
