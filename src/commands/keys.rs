@@ -448,7 +448,7 @@ fn scan(ctx: &mut Ctx<'_>) {
     };
     let (next, keys) = scan_db(&ctx.server.keyspace, ctx.client.db, cursor, &opts);
     ctx.out.array(2);
-    ctx.out.bulk_int(next as i64);
+    ctx.out.bulk(itoa::Buffer::new().format(next).as_bytes());
     ctx.out.array(keys.len());
     for key in &keys {
         ctx.out.bulk(key);
@@ -709,7 +709,7 @@ impl ExpireCondition {
     fn allows(self, current: Option<i64>, when: i64) -> bool {
         match current {
             None => !self.xx && !self.gt,
-            Some(at) => !self.nx && !(self.gt && when <= at) && !(self.lt && when >= at),
+            Some(at) => !(self.nx || (self.gt && when <= at) || (self.lt && when >= at)),
         }
     }
 }
