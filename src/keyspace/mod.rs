@@ -75,8 +75,8 @@ pub struct Keyspace {
     pub active_expire: AtomicBool,
 }
 
-/// A key's identity within a lock set.
-#[derive(Clone, Copy)]
+/// A key's identity within a lock set; ordered as locks must be taken.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct Slot {
     db: usize,
     shard: usize,
@@ -132,17 +132,25 @@ impl Keyspace {
         Locked::new(self, Guards::Many(Vec::new()))
     }
 
-    fn lock_slots(&self, mut slots: Vec<(usize, usize)>) -> Locked<'_> {
+    fn lock_slots(&self, slots: Vec<(usize, usize)>) -> Locked<'_> {
+        let slots = slots
+            .into_iter()
+            .map(|(db, shard)| Slot { db, shard })
+            .collect();
+        Locked::new(self, Guards::Many(self.guards_in_order(slots)))
+    }
+
+    fn guards_in_order(&self, mut slots: Vec<Slot>) -> Vec<(Slot, MutexGuard<'_, Shard>)> {
         slots.sort_unstable();
         slots.dedup();
-        let guards = slots
+        slots
             .into_iter()
-            .map(|(db, shard)| {
-                let slot = Slot { db, shard };
-                (slot, self.guard(slot))
-            })
-            .collect();
-        Locked::new(self, Guards::Many(guards))
+            .map(|slot| (slot, self.guard(slot)))
+            .collect()
+    }
+
+    fn try_guard(&self, slot: Slot) -> Option<MutexGuard<'_, Shard>> {
+        self.dbs[slot.db].shards[slot.shard].0.try_lock()
     }
 
     /// Runs `f` on each shard of `db` in turn, one lock at a time.
@@ -170,6 +178,20 @@ impl<'a> Guards<'a> {
         match self {
             Guards::One(one) => one,
             Guards::Many(many) => many,
+        }
+    }
+
+    /// The guards as a growable list, for lock sets that change mid-command.
+    fn as_vec(&mut self) -> &mut Vec<(Slot, MutexGuard<'a, Shard>)> {
+        if let Guards::One(_) = self {
+            let Guards::One([one]) = std::mem::replace(self, Guards::Many(Vec::new())) else {
+                unreachable!("matched One above");
+            };
+            *self = Guards::Many(vec![one]);
+        }
+        match self {
+            Guards::Many(many) => many,
+            Guards::One(_) => unreachable!("converted to Many above"),
         }
     }
 }
@@ -224,6 +246,59 @@ impl<'a> Locked<'a> {
             .iter_mut()
             .filter(move |(slot, _)| slot.db == db)
             .map(|(_, g)| &mut **g)
+    }
+
+    /// Adds the shards of `keys`, given as (db, key), to this lock set, for
+    /// commands that reach a key in another database (MOVE, COPY ... DB).
+    /// A shard ordered after every held one is waited for; any other is only
+    /// taken if free at once, and if it is not, every lock is released and
+    /// the whole set taken again in (db, shard) order. So a command waits
+    /// only for shards above all it holds, and no two commands can wait on
+    /// each other in a cycle. Call it before reading anything: after a
+    /// retake, what was read under the old locks may be stale.
+    pub fn lock_more<'k>(&mut self, keys: impl IntoIterator<Item = (usize, &'k [u8])>) {
+        let mut missing: Vec<Slot> = keys
+            .into_iter()
+            .map(|(db, key)| Slot {
+                db,
+                shard: shard_of(hash_key(key)),
+            })
+            .filter(|slot| {
+                !self
+                    .guards
+                    .as_mut_slice()
+                    .iter()
+                    .any(|(held, _)| held == slot)
+            })
+            .collect();
+        missing.sort_unstable();
+        missing.dedup();
+        for (i, &slot) in missing.iter().enumerate() {
+            let above_all = self
+                .guards
+                .as_mut_slice()
+                .iter()
+                .all(|(held, _)| *held < slot);
+            let guard = if above_all {
+                Some(self.keyspace.guard(slot))
+            } else {
+                self.keyspace.try_guard(slot)
+            };
+            match guard {
+                Some(guard) => self.guards.as_vec().push((slot, guard)),
+                None => {
+                    let mut all: Vec<Slot> = self
+                        .guards
+                        .as_vec()
+                        .drain(..)
+                        .map(|(held, _)| held)
+                        .collect();
+                    all.extend_from_slice(&missing[i..]);
+                    self.guards = Guards::Many(self.keyspace.guards_in_order(all));
+                    return;
+                }
+            }
+        }
     }
 
     /// Emits an effect record for a write made under these locks.
