@@ -3,6 +3,8 @@
 //! they share.
 
 pub mod connection;
+pub mod introspection;
+pub mod server;
 pub mod strings;
 
 use crate::command::Command;
@@ -11,6 +13,8 @@ use crate::command::Command;
 pub fn register_all(table: &mut Vec<Command>) {
     connection::register(table);
     strings::register(table);
+    server::register(table);
+    introspection::register(table);
 }
 
 pub const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
