@@ -392,7 +392,8 @@ fn getkeys(ctx: &mut Ctx<'_>, with_flags: bool) {
         if with_flags {
             ctx.out.array(2);
             ctx.out.bulk(line.get(pos));
-            reply_names(&mut ctx.out, flags, key::NAMES, "");
+            // Redis resolves variable flags per call; the spec's own flags stand in.
+            reply_names(&mut ctx.out, flags & !key::VARIABLE_FLAGS, key::NAMES, "");
         } else {
             ctx.out.bulk(line.get(pos));
         }
