@@ -180,17 +180,30 @@ fn check_against_spec(info: &Json, problems: &mut Vec<String>, checked: &mut Vec
     let mut cats = strings(&info[6]);
     cats.sort();
     let want_cats = expected_categories(&spec, &lower(spec.get("command_flags")));
-    report("acl categories", format!("{cats:?}"), format!("{want_cats:?}"));
+    report(
+        "acl categories",
+        format!("{cats:?}"),
+        format!("{want_cats:?}"),
+    );
     let tips = strings(&info[7]);
     let want_tips = lower(spec.get("command_tips"));
     report("tips", format!("{tips:?}"), format!("{want_tips:?}"));
-    let specs: Vec<Json> = info[8].as_array().unwrap().iter().map(actual_key_spec).collect();
+    let specs: Vec<Json> = info[8]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(actual_key_spec)
+        .collect();
     let want_specs: Vec<Json> = spec
         .get("key_specs")
         .and_then(Json::as_array)
         .map(|a| a.iter().map(expected_key_spec).collect())
         .unwrap_or_default();
-    report("key specs", json!(specs).to_string(), json!(want_specs).to_string());
+    report(
+        "key specs",
+        json!(specs).to_string(),
+        json!(want_specs).to_string(),
+    );
     for sub in info[9].as_array().unwrap() {
         check_against_spec(sub, problems, checked);
     }
@@ -212,9 +225,17 @@ fn every_command_matches_the_redis_7_2_spec() {
     for info in command_info_all(&mut con) {
         check_against_spec(&info, &mut problems, &mut checked);
     }
-    println!("checked {} commands against the spec: {}", checked.len(), checked.join(" "));
+    println!(
+        "checked {} commands against the spec: {}",
+        checked.len(),
+        checked.join(" ")
+    );
     assert!(!checked.is_empty());
-    assert!(problems.is_empty(), "spec mismatches:\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "spec mismatches:\n{}",
+        problems.join("\n")
+    );
 }
 
 /// Known differences between the reference redis-server (7.0) and the 7.2
@@ -339,7 +360,14 @@ fn command_info_matches_a_real_redis_server() {
         }
         compared.push(name);
     }
-    println!("compared COMMAND INFO with redis-server for: {}", compared.join(" "));
+    println!(
+        "compared COMMAND INFO with redis-server for: {}",
+        compared.join(" ")
+    );
     assert!(!compared.is_empty());
-    assert!(problems.is_empty(), "COMMAND INFO differs:\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "COMMAND INFO differs:\n{}",
+        problems.join("\n")
+    );
 }

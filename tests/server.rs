@@ -69,14 +69,19 @@ fn debug_unknown_subcommands_and_reload_are_refused() {
         raw.cmd(&["DEBUG", "JMAP"]),
         "-ERR unknown subcommand or wrong number of arguments for 'JMAP'. Try DEBUG HELP.\r\n"
     );
-    assert!(raw.cmd(&["DEBUG", "RELOAD"]).starts_with("-ERR DEBUG RELOAD is not supported"));
+    assert!(
+        raw.cmd(&["DEBUG", "RELOAD"])
+            .starts_with("-ERR DEBUG RELOAD is not supported")
+    );
     assert_eq!(
         raw.cmd(&["DEBUG"]),
         "-ERR wrong number of arguments for 'debug' command\r\n"
     );
-    assert!(raw.cmd(&["DEBUG", "HELP"]).starts_with(
-        "*13\r\n+DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n"
-    ));
+    assert!(
+        raw.cmd(&["DEBUG", "HELP"]).starts_with(
+            "*13\r\n+DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n"
+        )
+    );
 }
 
 /// The switch itself is observable only through key counts, which other
@@ -106,8 +111,16 @@ const PROTOCOL_REPLIES: &[(&str, &str, &str)] = &[
         "(1234567999999999999999999999999999999\r\n",
     ),
     ("null", "$-1\r\n", "_\r\n"),
-    ("array", "*3\r\n:0\r\n:1\r\n:2\r\n", "*3\r\n:0\r\n:1\r\n:2\r\n"),
-    ("set", "*3\r\n:0\r\n:1\r\n:2\r\n", "~3\r\n:0\r\n:1\r\n:2\r\n"),
+    (
+        "array",
+        "*3\r\n:0\r\n:1\r\n:2\r\n",
+        "*3\r\n:0\r\n:1\r\n:2\r\n",
+    ),
+    (
+        "set",
+        "*3\r\n:0\r\n:1\r\n:2\r\n",
+        "~3\r\n:0\r\n:1\r\n:2\r\n",
+    ),
     (
         "map",
         "*6\r\n:0\r\n:0\r\n:1\r\n:1\r\n:2\r\n:0\r\n",
@@ -132,11 +145,19 @@ fn debug_protocol_sends_every_type_in_resp2_and_resp3() {
     let server = TestServer::start();
     let mut raw = server.raw();
     for &(kind, resp2, _) in PROTOCOL_REPLIES {
-        assert_eq!(raw.cmd(&["DEBUG", "PROTOCOL", kind]), resp2, "{kind} in RESP2");
+        assert_eq!(
+            raw.cmd(&["DEBUG", "PROTOCOL", kind]),
+            resp2,
+            "{kind} in RESP2"
+        );
     }
     raw.cmd(&["HELLO", "3"]);
     for &(kind, _, resp3) in PROTOCOL_REPLIES {
-        assert_eq!(raw.cmd(&["DEBUG", "PROTOCOL", kind]), resp3, "{kind} in RESP3");
+        assert_eq!(
+            raw.cmd(&["DEBUG", "PROTOCOL", kind]),
+            resp3,
+            "{kind} in RESP3"
+        );
     }
 }
 
@@ -204,8 +225,14 @@ fn bare_command_lists_every_command_and_count_agrees() {
     let count = raw.cmd(&["COMMAND", "COUNT"]);
     let n: usize = count.trim_start_matches(':').trim_end().parse().unwrap();
     assert!(n >= 8);
-    assert!(raw.cmd(&["COMMAND"]).starts_with(&format!("*{n}\r\n*10\r\n")));
-    assert!(raw.cmd(&["COMMAND", "INFO"]).starts_with(&format!("*{n}\r\n*10\r\n")));
+    assert!(
+        raw.cmd(&["COMMAND"])
+            .starts_with(&format!("*{n}\r\n*10\r\n"))
+    );
+    assert!(
+        raw.cmd(&["COMMAND", "INFO"])
+            .starts_with(&format!("*{n}\r\n*10\r\n"))
+    );
     assert_eq!(
         raw.cmd(&["COMMAND", "COUNT", "x"]),
         "-ERR wrong number of arguments for 'command|count' command\r\n"
@@ -224,7 +251,10 @@ fn command_info_reports_subcommands_by_full_name() {
         raw.cmd(&["COMMAND", "INFO", "command|count"]),
         "*1\r\n*10\r\n$13\r\ncommand|count\r\n:2\r\n*2\r\n+loading\r\n+stale\r\n:0\r\n:0\r\n:0\r\n*2\r\n+@slow\r\n+@connection\r\n*0\r\n*0\r\n*0\r\n"
     );
-    assert!(raw.cmd(&["COMMAND", "INFO", "command"]).contains("\r\n*7\r\n*10\r\n$12\r\ncommand|docs\r\n"));
+    assert!(
+        raw.cmd(&["COMMAND", "INFO", "command"])
+            .contains("\r\n*7\r\n*10\r\n$12\r\ncommand|docs\r\n")
+    );
 }
 
 #[test]
@@ -233,7 +263,10 @@ fn command_docs_maps_names_to_docs_and_skips_unknown_ones() {
     let mut raw = server.raw();
     assert_eq!(raw.cmd(&["COMMAND", "DOCS", "nosuch"]), "*0\r\n");
     let get = raw.cmd(&["COMMAND", "DOCS", "get", "nosuch"]);
-    assert!(get.starts_with("*2\r\n$3\r\nget\r\n*10\r\n$7\r\nsummary\r\n"), "{get:?}");
+    assert!(
+        get.starts_with("*2\r\n$3\r\nget\r\n*10\r\n$7\r\nsummary\r\n"),
+        "{get:?}"
+    );
     assert!(get.ends_with(
         "$5\r\nsince\r\n$5\r\n1.0.0\r\n$5\r\ngroup\r\n$6\r\nstring\r\n$10\r\ncomplexity\r\n$4\r\nO(1)\r\n\
 $9\r\narguments\r\n*1\r\n*6\r\n$4\r\nname\r\n$3\r\nkey\r\n$4\r\ntype\r\n$3\r\nkey\r\n$14\r\nkey_spec_index\r\n:0\r\n"
@@ -260,12 +293,21 @@ fn command_list_filters_by_category_pattern_and_module() {
         raw.cmd(&["COMMAND", "LIST", "FILTERBY", "PATTERN", "COMMAND|G*"]),
         "*2\r\n$23\r\ncommand|getkeysandflags\r\n$15\r\ncommand|getkeys\r\n"
     );
-    assert_eq!(raw.cmd(&["COMMAND", "LIST", "FILTERBY", "MODULE", "x"]), "*0\r\n");
-    assert_eq!(raw.cmd(&["COMMAND", "LIST", "FILTERBY", "ACLCAT", "nosuch"]), "*0\r\n");
+    assert_eq!(
+        raw.cmd(&["COMMAND", "LIST", "FILTERBY", "MODULE", "x"]),
+        "*0\r\n"
+    );
+    assert_eq!(
+        raw.cmd(&["COMMAND", "LIST", "FILTERBY", "ACLCAT", "nosuch"]),
+        "*0\r\n"
+    );
     let admin = raw.cmd(&["command", "list", "filterby", "aclcat", "ADMIN"]);
     assert!(admin.contains("$5\r\ndebug\r\n") && admin.contains("$8\r\nlastsave\r\n"));
     assert!(!admin.contains("$3\r\nget\r\n"));
-    for bad in [&["COMMAND", "LIST", "x"][..], &["COMMAND", "LIST", "FILTERBY", "bogus", "x"]] {
+    for bad in [
+        &["COMMAND", "LIST", "x"][..],
+        &["COMMAND", "LIST", "FILTERBY", "bogus", "x"],
+    ] {
         assert_eq!(raw.cmd(bad), "-ERR syntax error\r\n");
     }
 }
@@ -274,7 +316,10 @@ fn command_list_filters_by_category_pattern_and_module() {
 fn command_getkeys_reports_keys_or_redis_errors() {
     let server = TestServer::start();
     let mut raw = server.raw();
-    assert_eq!(raw.cmd(&["COMMAND", "GETKEYS", "get", "a"]), "*1\r\n$1\r\na\r\n");
+    assert_eq!(
+        raw.cmd(&["COMMAND", "GETKEYS", "get", "a"]),
+        "*1\r\n$1\r\na\r\n"
+    );
     assert_eq!(
         raw.cmd(&["COMMAND", "GETKEYS", "foo", "a"]),
         "-ERR Invalid command specified\r\n"

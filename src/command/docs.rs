@@ -218,10 +218,12 @@ fn lower_sequence(seq: &[Node], grouped: bool) -> Vec<Arg> {
     let mut out = Vec::new();
     let mut i = 0;
     while i < seq.len() {
+        let bare_word = matches!(seq[i], Node::Word(_));
         let (mut arg, used) = lower_repeatable(seq, i);
         i += used;
         let heads_block = grouped && i == 1 && seq.len() > 2;
-        let binds = arg.kind == ArgType::PureToken
+        let binds = bare_word
+            && arg.kind == ArgType::PureToken
             && !arg.multiple
             && !heads_block
             && i < seq.len()
@@ -412,7 +414,9 @@ fn infer_type(name: &str) -> ArgType {
         "width",
         "height",
     ];
-    if KEYS.contains(&name) || (name.starts_with("key") && name[3..].chars().all(|c| c.is_ascii_digit())) {
+    if KEYS.contains(&name)
+        || (name.starts_with("key") && name[3..].chars().all(|c| c.is_ascii_digit()))
+    {
         ArgType::Key
     } else if INTEGERS.contains(&name) {
         ArgType::Integer
@@ -434,5 +438,128 @@ fn number_keys(args: &mut [Arg], key_specs: usize, next: &mut usize) {
             *next += 1;
         }
         number_keys(&mut arg.arguments, key_specs, next);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A compact rendering of a tree: `name:type[token]{flags}(children)`.
+    fn show(args: &[Arg]) -> String {
+        args.iter()
+            .map(|a| {
+                let mut s = format!("{}:{}", a.name, a.kind.name());
+                if let Some(t) = &a.token {
+                    s += &format!("[{t}]");
+                }
+                if let Some(i) = a.key_spec_index {
+                    s += &format!("#{i}");
+                }
+                let flags = a.flags();
+                if !flags.is_empty() {
+                    s += &format!("{{{}}}", flags.join(","));
+                }
+                if !a.arguments.is_empty() {
+                    s += &format!("({})", show(&a.arguments));
+                }
+                s
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    #[test]
+    fn set_grammar_gives_redis_tree_shape() {
+        let args = parse(
+            "key value [NX | XX] [GET] [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | KEEPTTL]",
+            1,
+        );
+        assert_eq!(
+            show(&args),
+            "key:key#0 value:string nx-xx:oneof{optional}(nx:pure-token[NX] xx:pure-token[XX]) \
+             get:pure-token[GET]{optional} \
+             seconds-milliseconds-unix-time-seconds-unix-time-milliseconds-keepttl:oneof{optional}(\
+             seconds:integer[EX] milliseconds:integer[PX] unix-time-seconds:unix-time[EXAT] \
+             unix-time-milliseconds:unix-time[PXAT] keepttl:pure-token[KEEPTTL])"
+        );
+    }
+
+    #[test]
+    fn labels_name_groups_and_annotations_type_words() {
+        let args = parse("key [condition: NX | XX] increment:double", 1);
+        assert_eq!(
+            show(&args),
+            "key:key#0 condition:oneof{optional}(nx:pure-token[NX] xx:pure-token[XX]) increment:double"
+        );
+    }
+
+    #[test]
+    fn token_before_a_group_names_and_tokens_it() {
+        let args = parse(
+            "[FILTERBY <MODULE module-name | ACLCAT category | PATTERN pattern>]",
+            0,
+        );
+        assert_eq!(
+            show(&args),
+            "filterby:oneof[FILTERBY]{optional}(module-name:string[MODULE] \
+             category:string[ACLCAT] pattern:pattern[PATTERN])"
+        );
+    }
+
+    #[test]
+    fn repetitions_become_multiple() {
+        assert_eq!(show(&parse("key [key ...]", 1)), "key:key#0{multiple}");
+        assert_eq!(
+            show(&parse("[command-name [command-name ...]]", 0)),
+            "command-name:string{optional,multiple}"
+        );
+        assert_eq!(
+            show(&parse("key [GET pattern [GET pattern ...]]", 1)),
+            "key:key#0 pattern:pattern[GET]{optional,multiple,multiple_token}"
+        );
+        assert_eq!(
+            show(&parse(
+                "key longitude latitude member [longitude latitude member ...]",
+                1
+            )),
+            "key:key#0 longitude-latitude-member:block{multiple}(\
+             longitude:double latitude:double member:string)"
+        );
+    }
+
+    #[test]
+    fn token_heading_several_arguments_makes_a_block() {
+        assert_eq!(
+            show(&parse("key [LIMIT offset count]", 1)),
+            "key:key#0 limit:block[LIMIT]{optional}(offset:integer count:integer)"
+        );
+        assert_eq!(
+            show(&parse(
+                "[protover [AUTH username password] [SETNAME clientname]]",
+                0
+            )),
+            "protover-auth-clientname:block{optional}(protover:integer \
+             auth:block[AUTH]{optional}(username:string password:string) \
+             clientname:string[SETNAME]{optional})"
+        );
+    }
+
+    #[test]
+    fn key_arguments_number_their_specs_in_order() {
+        assert_eq!(
+            show(&parse("source destination key", 2)),
+            "source:key#0 destination:key#1 key:key#1"
+        );
+        assert_eq!(show(&parse("key", 0)), "key:key");
+    }
+
+    #[test]
+    fn malformed_grammar_never_panics() {
+        for g in [
+            "", "]", "[", "| a", "a |", "[[[", "...", "[ ... ]", "a [b ...", "<>", "[x:]",
+        ] {
+            let _ = parse(g, 1);
+        }
     }
 }

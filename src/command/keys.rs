@@ -138,7 +138,11 @@ fn legacy(cmd: &Command) -> Legacy {
     let plain = |spec: &KeySpec| match (spec.begin, spec.find) {
         (BeginSearch::Index(pos), FindKeys::Range { lastkey, step, .. }) => {
             let pos = pos as i64;
-            let last = if lastkey < 0 { lastkey as i64 } else { pos + lastkey as i64 };
+            let last = if lastkey < 0 {
+                lastkey as i64
+            } else {
+                pos + lastkey as i64
+            };
             Some((pos, last, step as i64))
         }
         _ => None,
@@ -165,7 +169,11 @@ fn legacy(cmd: &Command) -> Legacy {
         l.movable |= spec.flags & key::INCOMPLETE != 0;
         l.first = if l.step == 0 { pos } else { l.first.min(pos) };
         // A negative last key counts from the end, so it lies past any positive one.
-        l.last = if l.step == 0 || (last as u64) > (l.last as u64) { last } else { l.last };
+        l.last = if l.step == 0 || (last as u64) > (l.last as u64) {
+            last
+        } else {
+            l.last
+        };
         l.step = 1;
         prev_last = l.last;
     }

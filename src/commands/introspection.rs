@@ -32,37 +32,66 @@ pub fn register(t: &mut Vec<Command>) {
             .sub(
                 base(Command::new("docs", -2, command_docs))
                     .tips(unordered)
-                    .doc("server", "7.0.0", per_name, "Documents the given commands, or all.")
+                    .doc(
+                        "server",
+                        "7.0.0",
+                        per_name,
+                        "Documents the given commands, or all.",
+                    )
                     .args(names),
             )
             .sub(
                 base(Command::new("getkeysandflags", -3, command_getkeysandflags))
-                    .doc("server", "7.0.0", per_arg, "Extracts the keys of a full command line, with how each is accessed.")
+                    .doc(
+                        "server",
+                        "7.0.0",
+                        per_arg,
+                        "Extracts the keys of a full command line, with how each is accessed.",
+                    )
                     .args(full_command),
             )
-            .sub(
-                base(Command::new("count", 2, command_count))
-                    .doc("server", "2.8.13", "O(1)", "Counts the commands this server knows."),
-            )
+            .sub(base(Command::new("count", 2, command_count)).doc(
+                "server",
+                "2.8.13",
+                "O(1)",
+                "Counts the commands this server knows.",
+            ))
             .sub(
                 base(Command::new("info", -2, command_info))
                     .tips(unordered)
-                    .doc("server", "2.8.13", per_name, "Describes the given commands, or all.")
+                    .doc(
+                        "server",
+                        "2.8.13",
+                        per_name,
+                        "Describes the given commands, or all.",
+                    )
                     .args(names),
             )
             .sub(
                 base(Command::new("list", -2, command_list))
                     .tips(unordered)
-                    .doc("server", "7.0.0", all, "Lists command names, optionally filtered.")
+                    .doc(
+                        "server",
+                        "7.0.0",
+                        all,
+                        "Lists command names, optionally filtered.",
+                    )
                     .args("[FILTERBY <MODULE module-name | ACLCAT category | PATTERN pattern>]"),
             )
-            .sub(
-                base(Command::new("help", 2, command_help))
-                    .doc("server", "5.0.0", "O(1)", "Explains the COMMAND subcommands."),
-            )
+            .sub(base(Command::new("help", 2, command_help)).doc(
+                "server",
+                "5.0.0",
+                "O(1)",
+                "Explains the COMMAND subcommands.",
+            ))
             .sub(
                 base(Command::new("getkeys", -3, command_getkeys))
-                    .doc("server", "2.8.13", per_arg, "Extracts the keys of a full command line.")
+                    .doc(
+                        "server",
+                        "2.8.13",
+                        per_arg,
+                        "Extracts the keys of a full command line.",
+                    )
                     .args(full_command),
             ),
     );
@@ -193,7 +222,10 @@ fn reply_key_spec(out: &mut Reply<'_>, spec: &KeySpec) {
             limit,
         } => {
             out.bulk(b"range");
-            reply_int_map(out, &[("lastkey", lastkey), ("keystep", step), ("limit", limit)]);
+            reply_int_map(
+                out,
+                &[("lastkey", lastkey), ("keystep", step), ("limit", limit)],
+            );
         }
         FindKeys::Keynum {
             keynumidx,
@@ -203,7 +235,11 @@ fn reply_key_spec(out: &mut Reply<'_>, spec: &KeySpec) {
             out.bulk(b"keynum");
             reply_int_map(
                 out,
-                &[("keynumidx", keynumidx), ("firstkey", firstkey), ("keystep", step)],
+                &[
+                    ("keynumidx", keynumidx),
+                    ("firstkey", firstkey),
+                    ("keystep", step),
+                ],
             );
         }
         FindKeys::Unknown => {

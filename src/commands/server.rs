@@ -125,6 +125,8 @@ fn debug_protocol(ctx: &mut Ctx<'_>, kind: &[u8]) {
     match kind {
         b"string" => out.bulk(b"Hello World"),
         b"integer" => out.int(12345),
+        // Redis's sample double is this literal, not an approximation of pi.
+        #[allow(clippy::approx_constant)]
         b"double" => out.double(3.141),
         b"bignum" => out.big_number("1234567999999999999999999999999999999"),
         b"null" => out.null(),
@@ -182,7 +184,9 @@ fn atoi(s: &[u8]) -> i64 {
     let magnitude = digits
         .iter()
         .take_while(|b| b.is_ascii_digit())
-        .fold(0i64, |n, &d| n.saturating_mul(10).saturating_add(i64::from(d - b'0')));
+        .fold(0i64, |n, &d| {
+            n.saturating_mul(10).saturating_add(i64::from(d - b'0'))
+        });
     if negative { -magnitude } else { magnitude }
 }
 

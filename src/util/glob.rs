@@ -28,7 +28,8 @@ pub fn glob_match(pattern: &[u8], string: &[u8], nocase: bool) -> bool {
             while i < class.len() {
                 if i + 2 < class.len() && class[i + 1] == b'-' {
                     let (lo, hi) = (class[i].min(class[i + 2]), class[i].max(class[i + 2]));
-                    hit |= (lo..=hi).contains(&c) || (nocase && (lo..=hi).contains(&c.to_ascii_lowercase()));
+                    hit |= (lo..=hi).contains(&c)
+                        || (nocase && (lo..=hi).contains(&c.to_ascii_lowercase()));
                     i += 3;
                 } else {
                     hit |= eq(class[i], c);
@@ -38,8 +39,12 @@ pub fn glob_match(pattern: &[u8], string: &[u8], nocase: bool) -> bool {
             hit != negate && glob_match(after, tail, nocase)
         }
         Some((b'\\', rest)) if !rest.is_empty() => {
-            !string.is_empty() && eq(rest[0], string[0]) && glob_match(&rest[1..], &string[1..], nocase)
+            !string.is_empty()
+                && eq(rest[0], string[0])
+                && glob_match(&rest[1..], &string[1..], nocase)
         }
-        Some((&p, rest)) => !string.is_empty() && eq(p, string[0]) && glob_match(rest, &string[1..], nocase),
+        Some((&p, rest)) => {
+            !string.is_empty() && eq(p, string[0]) && glob_match(rest, &string[1..], nocase)
+        }
     }
 }
