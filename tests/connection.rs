@@ -28,10 +28,7 @@ fn protocol_error_replies_then_closes() {
     let mut raw = server.raw();
     raw.send(b"PING\r\n*1\r\n$x\r\n");
     assert_eq!(raw.read_reply(), b"+PONG\r\n");
-    assert_eq!(
-        raw.read_reply(),
-        b"-ERR Protocol error: invalid bulk length\r\n"
-    );
+    assert_eq!(raw.read_reply(), b"-ERR Protocol error: invalid bulk length\r\n");
     assert!(raw.is_closed());
 }
 
@@ -40,10 +37,7 @@ fn huge_declared_bulk_is_refused_without_allocating() {
     let server = TestServer::start();
     let mut raw = server.raw();
     raw.send(b"*1\r\n$4294967296\r\n");
-    assert_eq!(
-        raw.read_reply(),
-        b"-ERR Protocol error: invalid bulk length\r\n"
-    );
+    assert_eq!(raw.read_reply(), b"-ERR Protocol error: invalid bulk length\r\n");
     let mut other = server.raw();
     assert_eq!(other.cmd(&["PING"]), "+PONG\r\n");
 }
@@ -67,15 +61,9 @@ fn hello_3_switches_to_resp3_maps() {
     let server = TestServer::start();
     let mut raw = server.raw();
     let reply = raw.cmd(&["HELLO", "3"]);
-    assert!(
-        reply.starts_with("%7\r\n$6\r\nserver\r\n$5\r\nredis\r\n"),
-        "{reply}"
-    );
+    assert!(reply.starts_with("%7\r\n$6\r\nserver\r\n$5\r\nredis\r\n"), "{reply}");
     assert_eq!(raw.cmd(&["GET", "missing"]), "_\r\n");
-    assert_eq!(
-        raw.cmd(&["HELLO", "4"]),
-        "-NOPROTO unsupported protocol version\r\n"
-    );
+    assert_eq!(raw.cmd(&["HELLO", "4"]), "-NOPROTO unsupported protocol version\r\n");
 }
 
 #[test]
@@ -83,11 +71,7 @@ fn redis_crate_client_round_trips_binary_values() {
     let server = TestServer::start();
     let mut con = server.conn();
     let value: Vec<u8> = (0..=255u8).collect();
-    let _: () = redis::cmd("SET")
-        .arg(b"bin\0key")
-        .arg(&value)
-        .query(&mut con)
-        .unwrap();
+    let _: () = redis::cmd("SET").arg(b"bin\0key").arg(&value).query(&mut con).unwrap();
     let got: Vec<u8> = redis::cmd("GET").arg(b"bin\0key").query(&mut con).unwrap();
     assert_eq!(got, value);
 }

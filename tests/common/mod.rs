@@ -143,11 +143,7 @@ impl RawConn {
             }
             b'*' | b'~' | b'>' | b'%' | b'|' => {
                 let n: i64 = body.parse().unwrap();
-                let items = if kind == b'%' || kind == b'|' {
-                    2 * n
-                } else {
-                    n
-                };
+                let items = if kind == b'%' || kind == b'|' { 2 * n } else { n };
                 for _ in 0..items.max(0) {
                     self.read_into(out);
                 }
