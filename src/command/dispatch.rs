@@ -61,7 +61,8 @@ fn resolve<'s>(server: &'s Server, args: &Args<'_>, out: &mut Reply<'_>) -> Opti
         out.error(&unknown_command(name, args));
         return None;
     };
-    if cmd.subcommands.is_empty() {
+    // COMMAND alone runs the container's own handler; its subcommands need a name.
+    if cmd.subcommands.is_empty() || (args.len() < 2 && cmd.handler.is_some()) {
         return Some(cmd);
     }
     if args.len() < 2 {

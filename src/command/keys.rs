@@ -4,7 +4,7 @@
 //! GETKEYS reports the same positions, so locking and introspection agree.
 
 use super::spec::{BeginSearch, Command, FindKeys, KeySpec};
-use super::{Args, flag};
+use super::{Args, flag, key};
 
 /// Why key extraction failed (COMMAND GETKEYS reports it).
 #[derive(Debug, PartialEq, Eq)]
@@ -16,15 +16,19 @@ pub fn key_positions(
     args: &Args<'_>,
     out: &mut Vec<(usize, u32)>,
 ) -> Result<(), BadKeyArgs> {
+    let keys_optional = cmd.has(flag::NO_MANDATORY_KEYS);
     for spec in &cmd.key_specs {
-        spec_positions(spec, args, out)?;
+        spec_positions(spec, args, keys_optional, out)?;
     }
     Ok(())
 }
 
+/// `keys_optional`: a key count of zero is valid (EVAL); for other
+/// commands it is a malformed call, as their own argument checks say too.
 fn spec_positions(
     spec: &KeySpec,
     args: &Args<'_>,
+    keys_optional: bool,
     out: &mut Vec<(usize, u32)>,
 ) -> Result<(), BadKeyArgs> {
     let argc = args.len() as i64;
@@ -66,7 +70,7 @@ fn spec_positions(
                 return Err(BadKeyArgs);
             }
             let numkeys = crate::util::num::parse_i64(args.get(idx as usize))
-                .filter(|&n| n >= 0)
+                .filter(|&n| n > 0 || (n == 0 && keys_optional))
                 .ok_or(BadKeyArgs)?;
             let first = start + firstkey as i64;
             (first, first + (numkeys - 1) * step as i64, step as i64)
@@ -103,46 +107,78 @@ fn find_keyword(args: &Args<'_>, keyword: &str, startfrom: i32) -> Option<usize>
 
 /// Whether the command's keys can move around its arguments (COMMAND's `movablekeys`).
 pub fn has_movable_keys(cmd: &Command) -> bool {
-    cmd.has(flag::MOVABLE_KEYS)
-        || cmd.key_specs.iter().any(|s| {
-            !matches!(s.begin, BeginSearch::Index(_)) || !matches!(s.find, FindKeys::Range { .. })
-        })
+    cmd.has(flag::MOVABLE_KEYS) || legacy(cmd).movable
 }
 
 /// The legacy (first, last, step) triple of COMMAND INFO, derived from the specs.
 pub fn legacy_range(cmd: &Command) -> (i64, i64, i64) {
-    let mut first = 0i64;
-    let mut last = 0i64;
-    let mut step = 0i64;
-    for spec in &cmd.key_specs {
-        let (
-            BeginSearch::Index(pos),
-            FindKeys::Range {
-                lastkey,
-                step: s,
-                limit: _,
-            },
-        ) = (spec.begin, spec.find)
-        else {
-            continue;
-        };
-        let pos = pos as i64;
-        let spec_last = if lastkey < 0 {
-            lastkey as i64
-        } else {
-            pos + lastkey as i64
-        };
-        if first == 0 {
-            first = pos;
-            last = spec_last;
-            step = s as i64;
-            continue;
+    let l = legacy(cmd);
+    (l.first, l.last, l.step)
+}
+
+struct Legacy {
+    first: i64,
+    last: i64,
+    step: i64,
+    movable: bool,
+}
+
+/// Folds the key specs into the one range pre-7.0 clients understand. A
+/// lone index/range spec is used as it is. Otherwise only step-1 ranges that
+/// continue each other merge; any spec left out (keyword, keynum, unknown,
+/// stepped, not adjacent) or marked incomplete makes the keys movable, since
+/// the range then misses keys a client must find by asking the server.
+fn legacy(cmd: &Command) -> Legacy {
+    let mut l = Legacy {
+        first: 0,
+        last: 0,
+        step: 0,
+        movable: false,
+    };
+    let plain = |spec: &KeySpec| match (spec.begin, spec.find) {
+        (BeginSearch::Index(pos), FindKeys::Range { lastkey, step, .. }) => {
+            let pos = pos as i64;
+            let last = if lastkey < 0 {
+                lastkey as i64
+            } else {
+                pos + lastkey as i64
+            };
+            Some((pos, last, step as i64))
         }
-        // Specs that continue the range (same step, adjacent) merge into it.
-        let continues = s as i64 == step && last >= 0 && pos == last + step;
-        if continues || (last >= 0 && spec_last < 0) {
-            last = spec_last;
+        _ => None,
+    };
+    if let [spec] = cmd.key_specs.as_slice() {
+        if let Some((first, last, step)) = plain(spec) {
+            l.first = first;
+            l.last = last;
+            l.step = step;
         }
+        l.movable = spec.flags & key::INCOMPLETE != 0 || l.step == 0;
+        return l;
     }
-    (first, last, step)
+    let mut prev_last = 0;
+    for spec in &cmd.key_specs {
+        let Some((pos, last, step)) = plain(spec) else {
+            l.movable = true;
+            continue;
+        };
+        if step != 1 || (prev_last != 0 && prev_last != pos - 1) {
+            l.movable = true;
+            continue;
+        }
+        l.movable |= spec.flags & key::INCOMPLETE != 0;
+        l.first = if l.step == 0 { pos } else { l.first.min(pos) };
+        // A negative last key counts from the end, so it lies past any positive one.
+        l.last = if l.step == 0 || (last as u64) > (l.last as u64) {
+            last
+        } else {
+            l.last
+        };
+        l.step = 1;
+        prev_last = l.last;
+    }
+    if l.step == 0 && !cmd.key_specs.is_empty() {
+        l.movable = true;
+    }
+    l
 }

@@ -7,6 +7,7 @@
 //! entries, so nothing is stated twice.
 
 pub mod dispatch;
+pub mod docs;
 pub mod keys;
 pub mod spec;
 

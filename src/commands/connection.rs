@@ -20,7 +20,7 @@ pub fn register(t: &mut Vec<Command>) {
     );
     t.push(
         conn(Command::new("echo", 2, echo))
-            .flags(flag::FAST)
+            .flags(flag::LOADING | flag::STALE | flag::FAST)
             .doc("connection", "1.0.0", "O(1)", "Returns the given string.")
             .args("message"),
     );

@@ -4,7 +4,9 @@
 
 pub mod connection;
 pub mod db;
+pub mod introspection;
 pub mod keys;
+pub mod server;
 pub mod strings;
 
 use crate::command::Command;
@@ -15,6 +17,8 @@ pub fn register_all(table: &mut Vec<Command>) {
     strings::register(table);
     keys::register(table);
     db::register(table);
+    server::register(table);
+    introspection::register(table);
 }
 
 pub const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
