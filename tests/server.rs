@@ -79,7 +79,7 @@ fn debug_unknown_subcommands_and_reload_are_refused() {
     );
     assert!(
         raw.cmd(&["DEBUG", "HELP"]).starts_with(
-            "*13\r\n+DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n"
+            "*11\r\n+DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n"
         )
     );
 }
@@ -351,7 +351,7 @@ fn command_help_lists_the_subcommands() {
     let server = TestServer::start();
     let help = server.raw().cmd(&["COMMAND", "HELP"]);
     assert!(help.starts_with(
-        "*21\r\n+COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n+(no subcommand)\r\n"
+        "*17\r\n+COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n+(no subcommand)\r\n"
     ));
     assert!(help.ends_with("+HELP\r\n+    Prints this help.\r\n"));
 }

@@ -446,32 +446,22 @@ fn resolve_line<'s>(ctx: &Ctx<'s>, line: &Args<'_>) -> Option<&'s Command> {
 }
 
 const COMMAND_HELP: &[&str] = &[
-    "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
     "(no subcommand)",
-    "    Return details about all Redis commands.",
+    "    Details of every command this server knows.",
     "COUNT",
-    "    Return the total number of commands in this Redis server.",
-    "LIST",
-    "    Return a list of all commands in this Redis server.",
+    "    How many commands this server knows.",
+    "LIST [FILTERBY (MODULE <module-name>|ACLCAT <category>|PATTERN <pattern>)]",
+    "    Names of the commands, optionally filtered.",
     "INFO [<command-name> ...]",
-    "    Return details about multiple Redis commands.",
-    "    If no command names are given, documentation details for all",
-    "    commands are returned.",
+    "    Details of the named commands, or of all commands when none is named.",
     "DOCS [<command-name> ...]",
-    "    Return documentation details about multiple Redis commands.",
-    "    If no command names are given, documentation details for all",
-    "    commands are returned.",
+    "    Documentation of the named commands, or of all commands when none is named.",
     "GETKEYS <full-command>",
-    "    Return the keys from a full Redis command.",
+    "    The key arguments of a complete command line.",
     "GETKEYSANDFLAGS <full-command>",
-    "    Return the keys and the access flags from a full Redis command.",
-    "HELP",
-    "    Prints this help.",
+    "    The key arguments of a complete command line with their access flags.",
 ];
 
 fn command_help(ctx: &mut Ctx<'_>) {
-    ctx.out.array(COMMAND_HELP.len());
-    for line in COMMAND_HELP {
-        ctx.out.simple(line);
-    }
+    crate::commands::reply_help(ctx, COMMAND_HELP);
 }

@@ -9,7 +9,7 @@
 //! that key's shard to their lock set with `Locked::lock_more`.
 
 use super::db::db_index_arg;
-use super::{NOT_INTEGER, SYNTAX};
+use super::{NOT_INTEGER, SYNTAX, reply_help};
 use crate::command::{Command, Ctx, KeySpec, acl, flag, key};
 use crate::keyspace::{DbView, Keyspace, SHARD_BITS, SHARDS, Ttl, Value};
 use crate::protocol::Reply;
@@ -881,36 +881,17 @@ fn object_idletime(ctx: &mut Ctx<'_>) {
 
 const OBJECT_HELP: &[&str] = &[
     "ENCODING <key>",
-    "    Return the kind of internal representation used in order to store the value",
-    "    associated with a <key>.",
+    "    Name of the representation the value of <key> is stored in.",
     "FREQ <key>",
-    "    Return the access frequency index of the <key>. The returned integer is",
-    "    proportional to the logarithm of the recent access frequency of the key.",
+    "    Logarithmic access counter of <key> (needs an LFU maxmemory-policy).",
     "IDLETIME <key>",
-    "    Return the idle time of the <key>, that is the approximated number of",
-    "    seconds elapsed since the last access to the key.",
+    "    Seconds since <key> was last read or written.",
     "REFCOUNT <key>",
-    "    Return the number of references of the value associated with the specified",
-    "    <key>.",
+    "    How many references the value of <key> has.",
 ];
 
 fn object_help(ctx: &mut Ctx<'_>) {
     reply_help(ctx, OBJECT_HELP);
-}
-
-/// Redis's help reply: a usage line naming the command as typed, the
-/// subcommand lines, then the lines for HELP itself.
-pub fn reply_help(ctx: &mut Ctx<'_>, lines: &[&str]) {
-    let name = String::from_utf8_lossy(ctx.arg(0)).to_ascii_uppercase();
-    ctx.out.array(lines.len() + 3);
-    ctx.out.simple(&format!(
-        "{name} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"
-    ));
-    for line in lines {
-        ctx.out.simple(line);
-    }
-    ctx.out.simple("HELP");
-    ctx.out.simple("    Prints this help.");
 }
 
 #[cfg(test)]

@@ -24,3 +24,18 @@ pub fn register_all(table: &mut Vec<Command>) {
 pub const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
 pub const SYNTAX: &str = "ERR syntax error";
 pub const NOT_INTEGER: &str = "ERR value is not an integer or out of range";
+
+/// The reply to `<COMMAND> HELP`: a usage line naming the command as typed,
+/// the given entries, then the HELP entry itself, as Redis shapes it.
+pub fn reply_help(ctx: &mut crate::command::Ctx<'_>, lines: &[&str]) {
+    let name = String::from_utf8_lossy(ctx.arg(0)).to_ascii_uppercase();
+    ctx.out.array(lines.len() + 3);
+    ctx.out.simple(&format!(
+        "{name} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"
+    ));
+    for line in lines {
+        ctx.out.simple(line);
+    }
+    ctx.out.simple("HELP");
+    ctx.out.simple("    Prints this help.");
+}

@@ -62,30 +62,20 @@ fn lastsave(ctx: &mut Ctx<'_>) {
 }
 
 const DEBUG_HELP: &[&str] = &[
-    "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
     "PROTOCOL <type>",
-    "    Reply with a test value of the specified type. <type> can be: string,",
-    "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
-    "    true, false.",
+    "    Replies with a sample of one RESP type: string, integer, double, bignum,",
+    "    null, array, set, map, attrib, push, verbatim, true or false.",
     "SET-ACTIVE-EXPIRE <0|1>",
-    "    Setting it to 0 disables expiring keys in background when they are not",
-    "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
-    "    default.",
+    "    0 stops the background deletion of expired keys (lazy expiry goes on),",
+    "    1 restarts it.",
     "SLEEP <seconds>",
-    "    Stop the server for <seconds>. Decimals allowed.",
-    "HELP",
-    "    Print this help.",
+    "    Blocks the connection's thread for <seconds> (decimals allowed).",
 ];
 
 fn debug(ctx: &mut Ctx<'_>) {
     let sub = ctx.arg(1).to_ascii_lowercase();
     match (sub.as_slice(), ctx.args.len()) {
-        (b"help", 2) => {
-            ctx.out.array(DEBUG_HELP.len());
-            for line in DEBUG_HELP {
-                ctx.out.simple(line);
-            }
-        }
+        (b"help", 2) => crate::commands::reply_help(ctx, DEBUG_HELP),
         (b"sleep", 3) => {
             debug_sleep(atof(ctx.arg(2)));
             ctx.out.ok();
