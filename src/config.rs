@@ -8,16 +8,19 @@
 
 use std::fmt;
 
+/// The server's configuration. Read through the accessors: values that
+/// CONFIG SET may change at run time will move behind atomics without
+/// changing any caller.
 #[derive(Debug, Clone)]
 pub struct Config {
-    pub bind: Vec<String>,
-    pub port: u16,
-    pub databases: usize,
+    bind: Vec<String>,
+    port: u16,
+    databases: usize,
     /// Worker threads; 0 means one per available core.
-    pub io_threads: usize,
-    pub hz: u32,
-    pub proto_max_bulk_len: usize,
-    pub client_query_buffer_limit: usize,
+    io_threads: usize,
+    hz: u32,
+    proto_max_bulk_len: usize,
+    client_query_buffer_limit: usize,
 }
 
 impl Default for Config {
@@ -53,6 +56,34 @@ impl fmt::Display for ConfigError {
 }
 
 impl Config {
+    pub fn bind(&self) -> &[String] {
+        &self.bind
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn databases(&self) -> usize {
+        self.databases
+    }
+
+    pub fn io_threads(&self) -> usize {
+        self.io_threads
+    }
+
+    pub fn hz(&self) -> u32 {
+        self.hz
+    }
+
+    pub fn proto_max_bulk_len(&self) -> usize {
+        self.proto_max_bulk_len
+    }
+
+    pub fn client_query_buffer_limit(&self) -> usize {
+        self.client_query_buffer_limit
+    }
+
     /// Builds the configuration from the command line (program name excluded).
     pub fn from_args(args: &[String]) -> Result<Config, String> {
         let mut text = String::new();
@@ -252,8 +283,8 @@ mod tests {
             "no",
         ]))
         .unwrap();
-        assert_eq!(c.port, 7000);
-        assert_eq!(c.bind, ["127.0.0.1", "::1"]);
+        assert_eq!(c.port(), 7000);
+        assert_eq!(c.bind(), ["127.0.0.1", "::1"]);
     }
 
     #[test]

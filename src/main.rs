@@ -21,7 +21,7 @@ fn main() {
         ferrodis::VERSION,
         ferrodis::REDIS_VERSION,
         std::process::id(),
-        config.port
+        config.port()
     ));
     if let Err(e) = ferrodis::server::run(config) {
         ferrodis::log::warning(&e.to_string());

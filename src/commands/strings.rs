@@ -708,7 +708,7 @@ fn fits(limit: usize, base: u64, extra: usize) -> bool {
 
 fn append(ctx: &mut Ctx<'_>) {
     let (key, suffix) = (ctx.arg(1), ctx.arg(2));
-    let limit = ctx.server.config.proto_max_bulk_len;
+    let limit = ctx.server.config.proto_max_bulk_len();
     let mut db = ctx.locked.db(ctx.client.db);
     let len = match db.get(key) {
         None => {
@@ -739,7 +739,7 @@ fn setrange(ctx: &mut Ctx<'_>) {
         return ctx.out.error("ERR offset is out of range");
     };
     let (key, patch) = (ctx.arg(1), ctx.arg(3));
-    let limit = ctx.server.config.proto_max_bulk_len;
+    let limit = ctx.server.config.proto_max_bulk_len();
     let mut db = ctx.locked.db(ctx.client.db);
     let len = match db.get(key) {
         Some(v) if !v.is_string() => return ctx.out.error(WRONGTYPE),
@@ -997,7 +997,7 @@ fn lcs(ctx: &mut Ctx<'_>) {
         Ok(opts) => opts,
         Err(msg) => return ctx.out.error(msg),
     };
-    let Some(cells) = lcs_cells(&a, &b, ctx.server.config.proto_max_bulk_len) else {
+    let Some(cells) = lcs_cells(&a, &b, ctx.server.config.proto_max_bulk_len()) else {
         return ctx.out.error(LCS_TOO_BIG);
     };
     let mut table = Vec::new();

@@ -7,11 +7,13 @@
 //! buffer instead of copying them.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use bytes::{Buf, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use super::registry::ClientHandle;
 use super::{Client, Server};
 use crate::command::{Args, dispatch};
 use crate::protocol::{Parser, ProtocolError, Source};
@@ -30,9 +32,23 @@ pub async fn serve(mut stream: TcpStream, server: Arc<Server>) {
         .map(|a| a.to_string())
         .unwrap_or_default();
     let mut client = Client::new(server.new_client_id(), addr, laddr);
+    server
+        .stats
+        .total_connections_received
+        .fetch_add(1, Ordering::Relaxed);
+    server.clients.register(Arc::new(ClientHandle {
+        id: client.id,
+        addr: client.addr.clone(),
+        laddr: client.laddr.clone(),
+    }));
+    serve_client(&mut stream, &server, &mut client).await;
+    server.clients.unregister(client.id);
+}
+
+async fn serve_client(stream: &mut TcpStream, server: &Server, client: &mut Client) {
     let mut input = BytesMut::with_capacity(READ_CHUNK);
     let mut output: Vec<u8> = Vec::with_capacity(READ_CHUNK);
-    let mut parser = Parser::new(server.config.proto_max_bulk_len);
+    let mut parser = Parser::new(server.config.proto_max_bulk_len());
     loop {
         reserve_for_next_read(&mut input, &parser);
         match stream.read_buf(&mut input).await {
@@ -40,7 +56,7 @@ pub async fn serve(mut stream: TcpStream, server: Arc<Server>) {
             Ok(_) => {}
         }
         loop {
-            let outcome = run_batch(&server, &mut client, &mut parser, &mut input, &mut output);
+            let outcome = run_batch(server, client, &mut parser, &mut input, &mut output);
             if !output.is_empty() {
                 if stream.write_all(&output).await.is_err() {
                     return;
@@ -56,7 +72,7 @@ pub async fn serve(mut stream: TcpStream, server: Arc<Server>) {
                 Batch::Done => break,
             }
         }
-        if input.len() > server.config.client_query_buffer_limit {
+        if input.len() > server.config.client_query_buffer_limit() {
             crate::log::warning(&format!(
                 "Closing client that reached max query buffer length: id={} addr={}",
                 client.id, client.addr
@@ -116,7 +132,7 @@ fn run_batch(
 /// reply byte, exactly as a connection would: for tests and fuzzing of the
 /// dispatcher without sockets. Stops at a protocol error or QUIT.
 pub fn run_requests(server: &Server, client: &mut Client, requests: &[u8]) -> Vec<u8> {
-    let mut parser = Parser::new(server.config.proto_max_bulk_len);
+    let mut parser = Parser::new(server.config.proto_max_bulk_len());
     let mut input = BytesMut::from(requests);
     let mut output = Vec::new();
     while run_batch(server, client, &mut parser, &mut input, &mut output) == Batch::FlushNeeded {}

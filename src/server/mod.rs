@@ -10,6 +10,8 @@
 
 pub mod client;
 pub mod connection;
+pub mod registry;
+pub mod stats;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -34,17 +36,21 @@ pub struct Server {
     pub next_client_id: AtomicU64,
     /// Unix time (s) of the last successful save; start time until persistence exists.
     pub lastsave: AtomicI64,
+    pub clients: registry::ClientRegistry,
+    pub stats: stats::ServerStats,
 }
 
 impl Server {
     pub fn new(config: Config) -> Server {
         Server {
-            keyspace: Arc::new(Keyspace::new(config.databases)),
+            keyspace: Arc::new(Keyspace::new(config.databases())),
             commands: CommandTable::build(),
             config,
             started: Instant::now(),
             next_client_id: AtomicU64::new(1),
             lastsave: AtomicI64::new(crate::keyspace::now_ms() / 1000),
+            clients: registry::ClientRegistry::default(),
+            stats: stats::ServerStats::default(),
         }
     }
 
@@ -55,8 +61,8 @@ impl Server {
 
 /// Worker threads to run: `io-threads` if set, else one per core we may use.
 fn worker_count(config: &Config) -> usize {
-    if config.io_threads > 0 {
-        return config.io_threads;
+    if config.io_threads() > 0 {
+        return config.io_threads();
     }
     std::thread::available_parallelism()
         .map(|n| n.get())
@@ -66,7 +72,7 @@ fn worker_count(config: &Config) -> usize {
 /// Starts the workers and serves until the process exits.
 pub fn run(config: Config) -> std::io::Result<()> {
     let server = Arc::new(Server::new(config));
-    let hz_source = server.config.hz;
+    let hz_source = server.config.hz();
     crate::keyspace::expire::spawn(server.keyspace.clone(), move || hz_source);
 
     let workers: Vec<mpsc::UnboundedSender<std::net::TcpStream>> =
@@ -109,7 +115,7 @@ fn spawn_worker(
 /// Binds every configured address; a `-` prefix marks an address that may be missing.
 async fn bind_all(config: &Config) -> std::io::Result<Vec<TcpListener>> {
     let mut listeners = Vec::new();
-    for addr in &config.bind {
+    for addr in config.bind() {
         let (optional, host) = match addr.strip_prefix('-') {
             Some(host) => (true, host),
             None => (false, addr.as_str()),
@@ -120,8 +126,8 @@ async fn bind_all(config: &Config) -> std::io::Result<Vec<TcpListener>> {
             other => other,
         };
         let target: SocketAddr = match host.parse::<std::net::IpAddr>() {
-            Ok(ip) => SocketAddr::new(ip, config.port),
-            Err(_) => match tokio::net::lookup_host((host, config.port)).await?.next() {
+            Ok(ip) => SocketAddr::new(ip, config.port()),
+            Err(_) => match tokio::net::lookup_host((host, config.port())).await?.next() {
                 Some(a) => a,
                 None => continue,
             },
@@ -134,7 +140,7 @@ async fn bind_all(config: &Config) -> std::io::Result<Vec<TcpListener>> {
                     e.kind(),
                     format!(
                         "Could not create server TCP listening socket {host}:{}: {e}",
-                        config.port
+                        config.port()
                     ),
                 ));
             }
