@@ -37,6 +37,22 @@ impl Default for Config {
     }
 }
 
+/// The classes `client-output-buffer-limit` distinguishes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientClass {
+    Normal,
+    Replica,
+    Pubsub,
+}
+
+/// One class's output buffer limits in bytes; 0 = no limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct OutputLimit {
+    pub hard: u64,
+    pub soft: u64,
+    pub soft_seconds: u64,
+}
+
 /// A start-up error, worded as redis-server words them.
 #[derive(Debug)]
 pub struct ConfigError {
@@ -82,6 +98,75 @@ impl Config {
 
     pub fn client_query_buffer_limit(&self) -> usize {
         self.client_query_buffer_limit
+    }
+
+    // Directives the connection and observability work reads. Until the
+    // configuration module parses them, each answers Redis's default.
+
+    /// Seconds a client may idle before it is closed; 0 = never.
+    pub fn timeout(&self) -> u64 {
+        0
+    }
+
+    /// TCP keepalive interval in seconds; 0 = off.
+    pub fn tcp_keepalive(&self) -> u64 {
+        300
+    }
+
+    pub fn tcp_backlog(&self) -> u32 {
+        511
+    }
+
+    pub fn maxclients(&self) -> usize {
+        10000
+    }
+
+    pub fn protected_mode(&self) -> bool {
+        true
+    }
+
+    /// The default user's password, if `requirepass` is set.
+    pub fn requirepass(&self) -> Option<Vec<u8>> {
+        None
+    }
+
+    pub fn unixsocket(&self) -> Option<String> {
+        None
+    }
+
+    pub fn unixsocketperm(&self) -> u32 {
+        0
+    }
+
+    /// The output buffer limit of a client class.
+    pub fn client_output_buffer_limit(&self, class: ClientClass) -> OutputLimit {
+        match class {
+            ClientClass::Normal => OutputLimit::default(),
+            ClientClass::Replica => OutputLimit {
+                hard: 256 << 20,
+                soft: 64 << 20,
+                soft_seconds: 60,
+            },
+            ClientClass::Pubsub => OutputLimit {
+                hard: 32 << 20,
+                soft: 8 << 20,
+                soft_seconds: 60,
+            },
+        }
+    }
+
+    /// Microseconds; negative disables the slow log, 0 logs everything.
+    pub fn slowlog_log_slower_than(&self) -> i64 {
+        10000
+    }
+
+    pub fn slowlog_max_len(&self) -> usize {
+        128
+    }
+
+    /// Milliseconds; 0 disables the latency monitor.
+    pub fn latency_monitor_threshold(&self) -> u64 {
+        0
     }
 
     /// Builds the configuration from the command line (program name excluded).

@@ -48,6 +48,14 @@ fn timestamp(secs: i64, millis: u32) -> String {
     )
 }
 
+pub fn debug(msg: &str) {
+    let _ = msg;
+}
+
+pub fn verbose(msg: &str) {
+    let _ = msg;
+}
+
 pub fn notice(msg: &str) {
     write('*', msg);
 }

@@ -1,6 +1,6 @@
 //! Server-wide counters that INFO reports.
 
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 #[derive(Default)]
 pub struct ServerStats {
@@ -8,4 +8,18 @@ pub struct ServerStats {
     pub rejected_connections: AtomicU64,
     pub total_net_input_bytes: AtomicU64,
     pub total_net_output_bytes: AtomicU64,
+}
+
+impl ServerStats {
+    /// CONFIG RESETSTAT: back to zero.
+    pub fn reset(&self) {
+        for counter in [
+            &self.total_connections_received,
+            &self.rejected_connections,
+            &self.total_net_input_bytes,
+            &self.total_net_output_bytes,
+        ] {
+            counter.store(0, Ordering::Relaxed);
+        }
+    }
 }
