@@ -111,9 +111,11 @@ fn run_suite(resp3: bool) {
     }
     session.notes.summary();
     visible(&format!(
-        "differential {proto}: {} seeds x {SEQUENCE_LEN} commands against redis {version} in {:.1}s",
+        "differential {proto}: {} seeds x {SEQUENCE_LEN} commands against redis {version} in {:.1}s; {} replies compared, {}% errors",
         seeds().len(),
-        started.elapsed().as_secs_f64()
+        started.elapsed().as_secs_f64(),
+        session.replies,
+        100 * session.errors / session.replies.max(1),
     ));
     assert!(
         failures.is_empty(),
@@ -367,6 +369,10 @@ struct Session {
     notes: Notes,
     /// Comparison rules of the commands queued in a MULTI, for EXEC.
     queued: Vec<Option<&'static Entry>>,
+    /// Replies compared, and how many of them were errors: a generator that
+    /// only ever produced errors would test little.
+    replies: usize,
+    errors: usize,
 }
 
 impl Session {
@@ -387,6 +393,8 @@ impl Session {
                 counts: BTreeMap::new(),
             },
             queued: Vec::new(),
+            replies: 0,
+            errors: 0,
         };
         s.disable_active_expire();
         s
@@ -509,6 +517,8 @@ impl Session {
                 });
             }
         };
+        self.replies += 1;
+        self.errors += usize::from(r.starts_with(b"-"));
         let replied_ok = r == b"+OK\r\n";
         let verdict = self.judge(spec, rule, &inv, &r, &f);
         self.track_state(rule, &inv, &r);
@@ -737,7 +747,9 @@ fn report(
     );
     // Replay the minimal sequence once more for its replies.
     let first_index = first.index;
-    let last = session.replay(plan, &shrunk).unwrap_or(first);
+    let replayed = session.replay(plan, &shrunk);
+    let reproduced = replayed.is_some();
+    let last = replayed.unwrap_or(first);
     let shown = if last.index == usize::MAX {
         Vec::new()
     } else {
@@ -750,6 +762,9 @@ fn report(
         shown.len(),
         started.elapsed().as_secs_f64(),
     );
+    if !reproduced {
+        out.push_str("    (NOT reproduced on a last replay: timing-dependent or flaky; replies below are from the first run)\n");
+    }
     if session.resp3 {
         out.push_str("    (after HELLO 3)\n");
     }

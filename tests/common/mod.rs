@@ -61,7 +61,9 @@ impl Drop for TestServer {
 }
 
 /// Spawns the command `make(port)` builds on a fresh free port and waits
-/// until it answers PING; retries on another port if it dies (port races).
+/// until it answers PING; retries on another port if it dies or if the
+/// port turns out to belong to another process (tests start servers in
+/// parallel, and a PONG from someone else's server is the worst outcome).
 fn spawn_until_pong(what: &str, make: impl Fn(u16) -> Command) -> (Child, u16) {
     for _ in 0..5 {
         let port = free_port();
@@ -76,7 +78,10 @@ fn spawn_until_pong(what: &str, make: impl Fn(u16) -> Command) -> (Child, u16) {
                 let _ = s.write_all(b"PING\r\n");
                 let mut buf = [0u8; 7];
                 if s.read_exact(&mut buf).is_ok() && &buf == b"+PONG\r\n" {
-                    return (child, port);
+                    if listens_on(child.id(), port) {
+                        return (child, port);
+                    }
+                    break;
                 }
             }
             if child.try_wait().ok().flatten().is_some() {
@@ -88,6 +93,29 @@ fn spawn_until_pong(what: &str, make: impl Fn(u16) -> Command) -> (Child, u16) {
         let _ = child.wait();
     }
     panic!("{what} did not start");
+}
+
+/// Whether process `pid` owns the loopback TCP listener on `port`, from
+/// /proc (true where /proc cannot tell).
+fn listens_on(pid: u32, port: u16) -> bool {
+    let Ok(table) = std::fs::read_to_string("/proc/net/tcp") else {
+        return true;
+    };
+    let local = format!("0100007F:{port:04X}");
+    // Columns: sl local_address rem_address st ... inode (10th).
+    let inode = table.lines().skip(1).find_map(|line| {
+        let cols: Vec<&str> = line.split_whitespace().collect();
+        (cols.len() > 9 && cols[1] == local && cols[3] == "0A").then(|| cols[9].to_string())
+    });
+    let Some(inode) = inode else {
+        return true;
+    };
+    let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+        return true;
+    };
+    let wanted = format!("socket:[{inode}]");
+    fds.flatten()
+        .any(|fd| std::fs::read_link(fd.path()).is_ok_and(|l| l.to_string_lossy() == wanted))
 }
 
 /// A real `redis-server` used as the reference implementation by the

@@ -237,8 +237,32 @@ fn pool(arg: &Arg) -> &'static [&'static [u8]] {
     }
 }
 
-/// Any pool, for arguments replaced by junk.
-const ALL_POOLS: &[&[&[u8]]] = &[KEYS, STRINGS, INTEGERS, DOUBLES, PATTERNS, TYPE_NAMES];
+/// Values put where they do not belong: wrong types, stray tokens, edge
+/// numbers. No small positive integers: a mutation could move one into a
+/// TTL position (PX 5), and a key expiring mid-sequence would make the two
+/// servers disagree by timing alone.
+const JUNK: &[&[u8]] = &[
+    b"",
+    b"abc",
+    b"k1",
+    b"*",
+    b"\x00\xff",
+    b"-1",
+    b"0",
+    b"-0",
+    b"1.5",
+    b"-inf",
+    b"nan",
+    b"9223372036854775807",
+    b"9223372036854775808",
+    b"-9223372036854775809",
+    b"NX",
+    b"XX",
+    b"GET",
+    b"COUNT",
+    b"LIMIT",
+    b"WITHSCORES",
+];
 
 pub type Invocation = Vec<Vec<u8>>;
 
@@ -365,6 +389,10 @@ impl<'a> Generator<'a> {
     }
 
     fn scalar(&mut self, arg: &Arg) -> Vec<u8> {
+        let pool = pool(arg);
+        if pool == DURATIONS || pool == UNIX_TIMES {
+            return self.rng.pick(pool).to_vec();
+        }
         match self.rng.below(100) {
             // Long values reach other encodings and size paths.
             0..=2 if arg.kind == Kind::String => {
@@ -373,7 +401,7 @@ impl<'a> Generator<'a> {
                 unit.repeat(1 + self.rng.below(600))
             }
             3..=6 => self.junk(),
-            _ => self.rng.pick(pool(arg)).to_vec(),
+            _ => self.rng.pick(pool).to_vec(),
         }
     }
 
@@ -423,8 +451,7 @@ impl<'a> Generator<'a> {
     }
 
     fn junk(&mut self) -> Vec<u8> {
-        let pool = *self.rng.pick(ALL_POOLS);
-        self.rng.pick(pool).to_vec()
+        self.rng.pick(JUNK).to_vec()
     }
 
     fn unknown_command(&mut self) -> Invocation {
