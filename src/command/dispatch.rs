@@ -10,6 +10,7 @@ use super::keys::key_positions;
 use super::{Args, Command, Ctx, flag};
 use crate::keyspace::Locked;
 use crate::protocol::Reply;
+use crate::protocol::reply::c_string;
 use crate::server::{Client, Server};
 
 /// Executes `args` for `client`, appending the reply to `buf`.
@@ -58,7 +59,7 @@ pub fn execute(server: &Server, client: &mut Client, args: Args<'_>, buf: &mut V
 fn resolve<'s>(server: &'s Server, args: &Args<'_>, out: &mut Reply<'_>) -> Option<&'s Command> {
     let name = args.get(0);
     let Some(cmd) = server.commands.lookup(name) else {
-        out.error(&unknown_command(name, args));
+        out.error_bytes(&unknown_command(name, args));
         return None;
     };
     // COMMAND alone runs the container's own handler; its subcommands need a name.
@@ -76,37 +77,33 @@ fn resolve<'s>(server: &'s Server, args: &Args<'_>, out: &mut Reply<'_>) -> Opti
     match cmd.subcommand(sub_name) {
         Some(sub) => Some(sub),
         None => {
-            out.error(&format!(
-                "ERR unknown subcommand '{}'. Try {} HELP.",
-                truncated(sub_name, 128),
-                cmd.name.to_ascii_uppercase()
-            ));
+            let mut msg = b"ERR unknown subcommand '".to_vec();
+            msg.extend_from_slice(c_string(sub_name, 128));
+            msg.extend_from_slice(
+                format!("'. Try {} HELP.", cmd.name.to_ascii_uppercase()).as_bytes(),
+            );
+            out.error_bytes(&msg);
             None
         }
     }
 }
 
 /// Redis's text for a command it does not know, quoting the first arguments.
-fn unknown_command(name: &[u8], args: &Args<'_>) -> String {
-    let mut quoted = String::new();
+fn unknown_command(name: &[u8], args: &Args<'_>) -> Vec<u8> {
+    let mut msg = b"ERR unknown command '".to_vec();
+    msg.extend_from_slice(c_string(name, 128));
+    msg.extend_from_slice(b"', with args beginning with: ");
+    let quoted_from = msg.len();
     for arg in args.iter().skip(1) {
-        if quoted.len() >= 128 {
+        let used = msg.len() - quoted_from;
+        if used >= 128 {
             break;
         }
-        let room = 128 - quoted.len();
-        quoted.push('\'');
-        quoted.push_str(&truncated(arg, room));
-        quoted.push_str("' ");
+        msg.push(b'\'');
+        msg.extend_from_slice(c_string(arg, 128 - used));
+        msg.extend_from_slice(b"' ");
     }
-    format!(
-        "ERR unknown command '{}', with args beginning with: {}",
-        truncated(name, 128),
-        quoted
-    )
-}
-
-fn truncated(bytes: &[u8], max: usize) -> String {
-    String::from_utf8_lossy(&bytes[..bytes.len().min(max)]).into_owned()
+    msg
 }
 
 /// Locks the shards of the command's keys in the client's database.

@@ -1,7 +1,7 @@
 //! Connection commands: PING, ECHO, QUIT, SELECT, HELLO, RESET.
 
-use super::NOT_INTEGER;
 use crate::command::{Command, Ctx, acl, flag};
+use crate::protocol::reply::c_string;
 use crate::util::num::parse_i64;
 
 pub fn register(t: &mut Vec<Command>) {
@@ -100,16 +100,10 @@ fn quit(ctx: &mut Ctx<'_>) {
 }
 
 fn select(ctx: &mut Ctx<'_>) {
-    let Some(index) = parse_i64(ctx.arg(1)) else {
-        ctx.out.error(NOT_INTEGER);
-        return;
-    };
-    if index < 0 || index as u64 >= ctx.server.keyspace.databases() as u64 {
-        ctx.out.error("ERR DB index is out of range");
-        return;
+    if let Some(index) = super::db::db_index_arg(ctx, ctx.arg(1)) {
+        ctx.client.db = index;
+        ctx.out.ok();
     }
-    ctx.client.db = index as usize;
-    ctx.out.ok();
 }
 
 /// Client names may not contain spaces or control characters (CLIENT SETNAME's rule).
@@ -156,10 +150,12 @@ fn hello(ctx: &mut Ctx<'_>) {
                 name = Some(candidate.to_vec());
                 i += 2;
             } else {
-                ctx.out.error(&format!(
-                    "ERR Syntax error in HELLO option '{}'",
-                    String::from_utf8_lossy(opt)
-                ));
+                let msg = [
+                    b"ERR Syntax error in HELLO option '",
+                    c_string(opt, usize::MAX),
+                    b"'",
+                ];
+                ctx.out.error_bytes(&msg.concat());
                 return;
             }
         }

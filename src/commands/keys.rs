@@ -13,6 +13,7 @@ use super::{NOT_INTEGER, SYNTAX, reply_help};
 use crate::command::{Command, Ctx, KeySpec, acl, flag, key};
 use crate::keyspace::{DbView, Keyspace, SHARD_BITS, SHARDS, Ttl, Value};
 use crate::protocol::Reply;
+use crate::protocol::reply::c_string;
 use crate::util::glob::glob_match;
 use crate::util::num::parse_i64;
 
@@ -692,10 +693,8 @@ impl ExpireCondition {
                 b"gt" => &mut c.gt,
                 b"lt" => &mut c.lt,
                 _ => {
-                    ctx.out.error(&format!(
-                        "ERR Unsupported option {}",
-                        String::from_utf8_lossy(opt)
-                    ));
+                    let msg = [b"ERR Unsupported option ", c_string(opt, usize::MAX)].concat();
+                    ctx.out.error_bytes(&msg);
                     return None;
                 }
             };

@@ -11,6 +11,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::command::{Command, Ctx, acl, flag};
+use crate::protocol::reply::c_string;
 
 pub fn register(t: &mut Vec<Command>) {
     t.push(
@@ -95,10 +96,14 @@ fn debug(ctx: &mut Ctx<'_>) {
         (b"reload", _) => ctx
             .out
             .error("ERR DEBUG RELOAD is not supported: this server has no persistence"),
-        _ => ctx.out.error(&format!(
-            "ERR unknown subcommand or wrong number of arguments for '{}'. Try DEBUG HELP.",
-            String::from_utf8_lossy(ctx.arg(1))
-        )),
+        _ => {
+            let msg = [
+                &b"ERR unknown subcommand or wrong number of arguments for '"[..],
+                c_string(ctx.arg(1), usize::MAX),
+                b"'. Try DEBUG HELP.",
+            ];
+            ctx.out.error_bytes(&msg.concat());
+        }
     }
 }
 

@@ -6,6 +6,13 @@
 //! command branches on the protocol version. Everything is appended to the
 //! connection's output buffer, which leaves in one write per batch.
 
+/// A client argument as Redis's error messages quote it: Redis formats it
+/// as a C string, so the raw bytes up to the first NUL, at most `max` of them.
+pub fn c_string(arg: &[u8], max: usize) -> &[u8] {
+    let end = memchr::memchr(0, arg).unwrap_or(arg.len()).min(max);
+    &arg[..end]
+}
+
 /// Appends encoded replies to an output buffer.
 pub struct Reply<'a> {
     buf: &'a mut Vec<u8>,
@@ -53,10 +60,15 @@ impl<'a> Reply<'a> {
     /// An error reply; `msg` starts with its code (`ERR ...`, `WRONGTYPE ...`).
     /// CR and LF would break the protocol, so they become spaces as in Redis.
     pub fn error(&mut self, msg: &str) {
+        self.error_bytes(msg.as_bytes());
+    }
+
+    /// An error reply whose text quotes client bytes (see [`c_string`]).
+    pub fn error_bytes(&mut self, msg: &[u8]) {
         self.errors += 1;
         self.buf.push(b'-');
         let start = self.buf.len();
-        self.buf.extend_from_slice(msg.as_bytes());
+        self.buf.extend_from_slice(msg);
         for b in &mut self.buf[start..] {
             if *b == b'\r' || *b == b'\n' {
                 *b = b' ';

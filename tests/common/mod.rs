@@ -28,33 +28,13 @@ impl TestServer {
 
     /// Starts the binary with extra `--option value` arguments.
     pub fn start_with(extra: &[&str]) -> TestServer {
-        for _ in 0..5 {
-            let port = free_port();
-            let mut child = Command::new(env!("CARGO_BIN_EXE_ferrodis"))
-                .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-                .args(extra)
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("spawn ferrodis");
-            let deadline = Instant::now() + Duration::from_secs(10);
-            while Instant::now() < deadline {
-                if let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) {
-                    let _ = s.write_all(b"PING\r\n");
-                    let mut buf = [0u8; 7];
-                    if s.read_exact(&mut buf).is_ok() && &buf == b"+PONG\r\n" {
-                        return TestServer { child, port };
-                    }
-                }
-                if child.try_wait().ok().flatten().is_some() {
-                    break;
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-        panic!("ferrodis did not start");
+        let (child, port) = spawn_until_pong("ferrodis", |port| {
+            let mut cmd = Command::new(env!("CARGO_BIN_EXE_ferrodis"));
+            cmd.args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+                .args(extra);
+            cmd
+        });
+        TestServer { child, port }
     }
 
     /// Resident memory of the server process in KiB, from /proc.
@@ -92,6 +72,128 @@ impl Drop for TestServer {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// Spawns the command `make(port)` builds on a fresh free port and waits
+/// until it answers PING; retries on another port if it dies or if the
+/// port turns out to belong to another process (tests start servers in
+/// parallel, and a PONG from someone else's server is the worst outcome).
+fn spawn_until_pong(what: &str, make: impl Fn(u16) -> Command) -> (Child, u16) {
+    for _ in 0..5 {
+        let port = free_port();
+        let mut child = make(port)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawn {what}: {e}"));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) {
+                let _ = s.write_all(b"PING\r\n");
+                let mut buf = [0u8; 7];
+                if s.read_exact(&mut buf).is_ok() && &buf == b"+PONG\r\n" {
+                    if listens_on(child.id(), port) {
+                        return (child, port);
+                    }
+                    break;
+                }
+            }
+            if child.try_wait().ok().flatten().is_some() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    panic!("{what} did not start");
+}
+
+/// Whether process `pid` owns the loopback TCP listener on `port`, from
+/// /proc (true where /proc cannot tell).
+fn listens_on(pid: u32, port: u16) -> bool {
+    let Ok(table) = std::fs::read_to_string("/proc/net/tcp") else {
+        return true;
+    };
+    let local = format!("0100007F:{port:04X}");
+    // Columns: sl local_address rem_address st ... inode (10th).
+    let inode = table.lines().skip(1).find_map(|line| {
+        let cols: Vec<&str> = line.split_whitespace().collect();
+        (cols.len() > 9 && cols[1] == local && cols[3] == "0A").then(|| cols[9].to_string())
+    });
+    let Some(inode) = inode else {
+        return true;
+    };
+    let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+        return true;
+    };
+    let wanted = format!("socket:[{inode}]");
+    fds.flatten()
+        .any(|fd| std::fs::read_link(fd.path()).is_ok_and(|l| l.to_string_lossy() == wanted))
+}
+
+/// A real `redis-server` used as the reference implementation by the
+/// differential tests. Runs in its own temporary directory with persistence
+/// off, and is killed on drop.
+pub struct RedisOracle {
+    child: Child,
+    pub port: u16,
+    /// `redis-server --version`'s `v=` field, e.g. "7.0.15".
+    pub version: String,
+    dir: std::path::PathBuf,
+}
+
+impl RedisOracle {
+    /// The binary to run: `$FERRODIS_ORACLE` if set, else `redis-server`
+    /// from PATH. None if it cannot be run.
+    pub fn binary() -> Option<(String, String)> {
+        let bin = std::env::var("FERRODIS_ORACLE").unwrap_or_else(|_| "redis-server".into());
+        let out = Command::new(&bin).arg("--version").output().ok()?;
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let version = text
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix("v="))?
+            .to_string();
+        Some((bin, version))
+    }
+
+    /// Starts an oracle, or None when no redis-server is installed.
+    pub fn start() -> Option<RedisOracle> {
+        let (bin, version) = RedisOracle::binary()?;
+        let dir = std::env::temp_dir().join(format!(
+            "ferrodis-oracle-{}-{}",
+            std::process::id(),
+            free_port()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (child, port) = spawn_until_pong("redis-server", |port| {
+            let mut cmd = Command::new(&bin);
+            cmd.args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+                .args(["--save", "", "--appendonly", "no"])
+                .args(["--enable-debug-command", "yes"])
+                .arg("--dir")
+                .arg(&dir);
+            cmd
+        });
+        Some(RedisOracle {
+            child,
+            port,
+            version,
+            dir,
+        })
+    }
+
+    pub fn raw(&self) -> RawConn {
+        RawConn::connect(self.port)
+    }
+}
+
+impl Drop for RedisOracle {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
@@ -136,43 +238,58 @@ impl RawConn {
 
     /// Reads one complete RESP2/RESP3 reply.
     pub fn read_reply(&mut self) -> Vec<u8> {
-        let mut out = Vec::new();
-        self.read_into(&mut out);
-        out
+        self.try_read_reply().unwrap()
     }
 
-    fn read_into(&mut self, out: &mut Vec<u8>) {
+    /// Reads one complete reply; an error if the connection closed, timed
+    /// out or sent something that is not RESP.
+    pub fn try_read_reply(&mut self) -> std::io::Result<Vec<u8>> {
+        let mut out = Vec::new();
+        self.read_into(&mut out)?;
+        Ok(out)
+    }
+
+    fn read_into(&mut self, out: &mut Vec<u8>) -> std::io::Result<()> {
+        use std::io::{Error, ErrorKind};
+        let bad = |what: &str| Error::new(ErrorKind::InvalidData, what.to_string());
         let start = out.len();
-        self.reader.read_until(b'\n', out).unwrap();
-        assert!(out.len() > start, "connection closed");
+        self.reader.read_until(b'\n', out)?;
         let line = &out[start..];
+        if line.is_empty() {
+            return Err(Error::new(ErrorKind::UnexpectedEof, "connection closed"));
+        }
+        if line.len() < 3 || !line.ends_with(b"\r\n") {
+            return Err(bad("reply line without CRLF"));
+        }
         let kind = line[0];
         let body = String::from_utf8_lossy(&line[1..line.len() - 2]).into_owned();
+        let count = || body.parse::<i64>().map_err(|_| bad("bad length"));
         match kind {
             b'$' | b'=' | b'!' => {
-                let n: i64 = body.parse().unwrap();
+                let n = count()?;
                 if n >= 0 {
                     let mut data = vec![0u8; n as usize + 2];
-                    self.reader.read_exact(&mut data).unwrap();
+                    self.reader.read_exact(&mut data)?;
                     out.extend_from_slice(&data);
                 }
             }
             b'*' | b'~' | b'>' | b'%' | b'|' => {
-                let n: i64 = body.parse().unwrap();
+                let n = count()?;
                 let items = if kind == b'%' || kind == b'|' {
                     2 * n
                 } else {
                     n
                 };
                 for _ in 0..items.max(0) {
-                    self.read_into(out);
+                    self.read_into(out)?;
                 }
                 if kind == b'|' {
-                    self.read_into(out);
+                    self.read_into(out)?;
                 }
             }
             _ => {}
         }
+        Ok(())
     }
 
     /// True once the server has closed the connection.
