@@ -38,20 +38,27 @@ pub fn execute(server: &Server, client: &mut Client, args: Args<'_>, buf: &mut V
         locked,
         command: cmd,
     };
-    let ran = catch_unwind(AssertUnwindSafe(|| handler(&mut ctx)));
-    let Ctx {
-        locked,
-        mut out,
-        client,
-        ..
-    } = ctx;
-    match ran {
-        Ok(()) => propagate(cmd, client.db, &args, locked),
-        Err(_) => out.error(&format!(
-            "ERR internal error while running '{}'; the server goes on",
-            cmd.fullname
-        )),
+    let ran = run_guarded(handler, &mut ctx);
+    if ran {
+        propagate(cmd, ctx.client.db, &args, ctx.locked);
     }
+}
+
+/// Runs a handler so that a panic in it costs only this command: whatever
+/// it had written is dropped (a half-written reply would corrupt the
+/// stream) and the client gets an error instead. Returns whether it ran to
+/// completion.
+fn run_guarded(handler: super::Handler, ctx: &mut Ctx<'_>) -> bool {
+    let mark = ctx.out.mark();
+    if catch_unwind(AssertUnwindSafe(|| handler(ctx))).is_ok() {
+        return true;
+    }
+    ctx.out.truncate(mark);
+    ctx.out.error(&format!(
+        "ERR internal error while running '{}'; the server goes on",
+        ctx.command.fullname
+    ));
+    false
 }
 
 /// Finds the table entry for `args`, descending into subcommands; replies
@@ -134,5 +141,39 @@ fn propagate(cmd: &Command, db: usize, args: &Args<'_>, mut locked: Locked<'_>) 
     if locked.keyspace().effects.active() {
         let argv: Vec<&[u8]> = args.iter().collect();
         locked.emit(db, &argv);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+
+    fn exploding(ctx: &mut Ctx<'_>) {
+        ctx.out.array(3);
+        ctx.out.bulk(b"half a reply");
+        panic!("a bug in a command");
+    }
+
+    #[test]
+    fn a_panicking_command_answers_an_error_and_leaves_no_partial_reply() {
+        let server = Server::new(Config::default());
+        let mut client = Client::new(1, String::new(), String::new());
+        let command = Command::new("boom", 1, exploding);
+        let mut buf = b"+earlier reply\r\n".to_vec();
+        let mut ctx = Ctx {
+            server: &server,
+            client: &mut client,
+            args: Args::new(b"boom", &[(0, 4)]),
+            out: Reply::new(&mut buf, false),
+            locked: server.keyspace.lock_none(),
+            command: &command,
+        };
+        assert!(!run_guarded(exploding, &mut ctx));
+        drop(ctx);
+        assert_eq!(
+            String::from_utf8(buf).unwrap(),
+            "+earlier reply\r\n-ERR internal error while running 'boom'; the server goes on\r\n"
+        );
     }
 }
