@@ -354,6 +354,7 @@ impl Config {
             config.file = std::path::absolute(path).ok();
         }
         if src.stdin {
+            crate::log::warning("Reading config from stdin");
             let mut input = String::new();
             std::io::Read::read_to_string(&mut std::io::stdin(), &mut input)
                 .map_err(|e| format!("Fatal error, can't read config from stdin: {e}"))?;
@@ -382,8 +383,8 @@ impl Config {
                 }
                 .to_string()
             };
-            let words =
-                split_args(trimmed).ok_or_else(|| fail("Unbalanced quotes in configuration line".into()))?;
+            let words = split_args(trimmed)
+                .ok_or_else(|| fail("Unbalanced quotes in configuration line".into()))?;
             let Some((name, args)) = words.split_first() else {
                 continue;
             };
@@ -464,7 +465,11 @@ impl Config {
         let mut out: Vec<(String, String)> = Vec::new();
         let mut push = |name: String, i: usize| {
             if !out.iter().any(|(n, _)| *n == name) {
-                let value = if i == DIR { self.dir() } else { values[i].clone() };
+                let value = if i == DIR {
+                    self.dir()
+                } else {
+                    values[i].clone()
+                };
                 out.push((name, value));
             }
         };
@@ -477,7 +482,11 @@ impl Config {
                 }
                 continue;
             }
-            for (i, d) in DIRECTIVES.iter().enumerate().filter(|(_, d)| d.is_parameter()) {
+            for (i, d) in DIRECTIVES
+                .iter()
+                .enumerate()
+                .filter(|(_, d)| d.is_parameter())
+            {
                 for name in std::iter::once(d.name).chain(d.alias) {
                     if crate::util::glob::glob_match(pattern, name.as_bytes(), true) {
                         push(name.to_string(), i);

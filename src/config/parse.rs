@@ -133,7 +133,9 @@ pub fn canonical(d: &Directive, words: &[String], current: &str) -> Result<Strin
     };
     let value = if d.name == "hz" {
         // Redis accepts any non-negative hz and runs it clamped to 1..=500.
-        value.parse::<i64>().map_or(value, |hz| hz.clamp(1, 500).to_string())
+        value
+            .parse::<i64>()
+            .map_or(value, |hz| hz.clamp(1, 500).to_string())
     } else {
         value
     };
@@ -259,7 +261,7 @@ fn save_points(words: &[String]) -> Result<String, String> {
         return Ok(String::new());
     }
     let bad = || "Invalid save parameters".to_string();
-    if words.len() % 2 != 0 {
+    if !words.len().is_multiple_of(2) {
         return Err(bad());
     }
     let points = words
@@ -272,7 +274,7 @@ fn save_points(words: &[String]) -> Result<String, String> {
 /// `normal|replica|slave|pubsub hard soft seconds` groups, merged into the
 /// limits now in force (classes not named keep theirs).
 fn output_limits(words: &[String], current: &str) -> Result<String, String> {
-    if words.is_empty() || words.len() % 4 != 0 {
+    if words.is_empty() || !words.len().is_multiple_of(4) {
         return Err("Wrong number of arguments in buffer limit configuration.".into());
     }
     let mut limits: Vec<String> = current.split(' ').map(str::to_string).collect();
@@ -327,7 +329,10 @@ fn shutdown_flags(words: &[String]) -> Result<String, String> {
             .ok_or_else(|| one_of(SHUTDOWN_FLAGS))?;
         set[i] = true;
     }
-    let named: Vec<&str> = (1..5).filter(|&i| set[i]).map(|i| SHUTDOWN_FLAGS[i]).collect();
+    let named: Vec<&str> = (1..5)
+        .filter(|&i| set[i])
+        .map(|i| SHUTDOWN_FLAGS[i])
+        .collect();
     Ok(if named.is_empty() {
         "default".into()
     } else {
@@ -464,7 +469,10 @@ mod tests {
     #[test]
     fn shutdown_flags_are_canonical() {
         let w = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
-        assert_eq!(shutdown_flags(&w(&["now", "NOSAVE"])).unwrap(), "nosave now");
+        assert_eq!(
+            shutdown_flags(&w(&["now", "NOSAVE"])).unwrap(),
+            "nosave now"
+        );
         assert_eq!(shutdown_flags(&w(&["default"])).unwrap(), "default");
         assert!(shutdown_flags(&w(&["x"])).is_err());
     }

@@ -11,9 +11,15 @@
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     Bool,
-    Int { min: i64, max: i64 },
+    Int {
+        min: i64,
+        max: i64,
+    },
     /// Bytes, written with optional k/kb/m/mb/g/gb units.
-    Memory { min: i64, max: i64 },
+    Memory {
+        min: i64,
+        max: i64,
+    },
     Enum(&'static [&'static str]),
     Str,
     Special(Special),
@@ -143,13 +149,17 @@ pub const DIRECTIVES: &[Directive] = &[
     special("bind", Special::Bind, "127.0.0.1 -::1").live(),
     text("bind-source-addr", ""),
     flag("protected-mode", true).live(),
-    choice("enable-protected-configs", YES_NO_LOCAL, "no").immutable().live(),
+    choice("enable-protected-configs", YES_NO_LOCAL, "no")
+        .immutable()
+        .live(),
     choice("enable-debug-command", YES_NO_LOCAL, "no").immutable(),
     choice("enable-module-command", YES_NO_LOCAL, "no").immutable(),
     int("port", 0, PORT, "6379").live(),
     int("tcp-backlog", 0, INT, "511").immutable().live(),
     text("unixsocket", "").immutable().live(),
-    special("unixsocketperm", Special::Octal, "0").immutable().live(),
+    special("unixsocketperm", Special::Octal, "0")
+        .immutable()
+        .live(),
     int("timeout", 0, UINT, "0").live(),
     int("tcp-keepalive", 0, INT, "300").live(),
     int("socket-mark-id", 0, UINT, "0").immutable(),
@@ -289,8 +299,17 @@ pub const DIRECTIVES: &[Directive] = &[
     // Threads and kernel knobs.
     int("io-threads", 1, 128, "1").immutable().live(),
     flag("io-threads-do-reads", false).immutable(),
-    choice("oom-score-adj", &["no", "yes", "relative", "absolute"], "no").off_only(),
-    special("oom-score-adj-values", Special::OomScoreAdjValues, "0 200 800"),
+    choice(
+        "oom-score-adj",
+        &["no", "yes", "relative", "absolute"],
+        "no",
+    )
+    .off_only(),
+    special(
+        "oom-score-adj-values",
+        Special::OomScoreAdjValues,
+        "0 200 800",
+    ),
     flag("disable-thp", true).immutable(),
     // Append only file: not built.
     flag("appendonly", false).off_only(),
@@ -449,7 +468,26 @@ mod tests {
         for word in directives.filter_map(|l| l.split_whitespace().next()) {
             assert!(word == "include" || lookup(word).is_some(), "{word}");
         }
-        let commented = ["replicaof", "rename-command", "loadmodule", "tls-port", "maxmemory", "unixsocket", "save", "cluster-enabled", "syslog-enabled", "aclfile", "enable-debug-command", "io-threads", "shutdown-on-sigterm", "latency-tracking-info-percentiles", "min-replicas-to-write", "supervised", "maxmemory-clients", "activedefrag"];
+        let commented = [
+            "replicaof",
+            "rename-command",
+            "loadmodule",
+            "tls-port",
+            "maxmemory",
+            "unixsocket",
+            "save",
+            "cluster-enabled",
+            "syslog-enabled",
+            "aclfile",
+            "enable-debug-command",
+            "io-threads",
+            "shutdown-on-sigterm",
+            "latency-tracking-info-percentiles",
+            "min-replicas-to-write",
+            "supervised",
+            "maxmemory-clients",
+            "activedefrag",
+        ];
         for word in commented {
             assert!(text.contains(&format!("# {word} ")), "{word}");
             assert!(lookup(word).is_some(), "{word}");
