@@ -131,6 +131,7 @@ pub fn canonical(d: &Directive, words: &[String], current: &str) -> Result<Strin
             canonical_scalar(kind, word)?
         }
     };
+    check_text(d.name, &value)?;
     let value = if d.name == "hz" {
         // Redis accepts any non-negative hz and runs it clamped to 1..=500.
         value
@@ -146,6 +147,48 @@ pub fn canonical(d: &Directive, words: &[String], current: &str) -> Result<Strin
         ));
     }
     Ok(value)
+}
+
+/// The string directives whose text Redis checks.
+fn check_text(name: &str, value: &str) -> Result<(), String> {
+    match name {
+        "cluster-announce-hostname"
+            if !value
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.') =>
+        {
+            Err("Hostnames may only contain alphanumeric characters, hyphens or dots".into())
+        }
+        "proc-title-template" if !valid_title_template(value) => {
+            Err("template format is invalid or contains unknown variables".into())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// A template whose `{...}` variables are all known and that does not
+/// expand to blanks when the variables that may be empty are (the title
+/// among them), which is how Redis judges it.
+fn valid_title_template(t: &str) -> bool {
+    const MAY_BE_EMPTY: &[&str] = &["title", "server-mode", "unixsocket", "config-file"];
+    const ALWAYS_SET: &[&str] = &["listen-addr", "port", "tls-port"];
+    let mut expanded = String::new();
+    let mut rest = t;
+    while let Some(open) = rest.find('{') {
+        let Some(len) = rest[open..].find('}') else {
+            return false;
+        };
+        let var = &rest[open + 1..open + len];
+        expanded.push_str(&rest[..open]);
+        if ALWAYS_SET.contains(&var) {
+            expanded.push('x');
+        } else if !MAY_BE_EMPTY.contains(&var) {
+            return false;
+        }
+        rest = &rest[open + len + 1..];
+    }
+    expanded.push_str(rest);
+    !expanded.trim_matches(' ').is_empty()
 }
 
 fn canonical_scalar(kind: Kind, word: &str) -> Result<String, String> {
@@ -230,9 +273,12 @@ fn canonical_special(special: Special, words: &[String], current: &str) -> Resul
             let [word] = words else {
                 return Err("wrong number of arguments".into());
             };
+            let bad = |_| "argument must be a memory or percent value".to_string();
             match word.strip_suffix('%') {
-                Some(pct) => parse_int(pct, 1, 100).map(|p| format!("{p}%")),
-                None => parse_memory(word, 0, i64::MAX).map(|n| n.to_string()),
+                Some(pct) => parse_int(pct, 1, 100).map(|p| format!("{p}%")).map_err(bad),
+                None => parse_memory(word, 0, i64::MAX)
+                    .map(|n| n.to_string())
+                    .map_err(bad),
             }
         }
         Special::FileOnly => Err(NOT_SUPPORTED.into()),
@@ -274,7 +320,10 @@ fn save_points(words: &[String]) -> Result<String, String> {
 /// `normal|replica|slave|pubsub hard soft seconds` groups, merged into the
 /// limits now in force (classes not named keep theirs).
 fn output_limits(words: &[String], current: &str) -> Result<String, String> {
-    if words.is_empty() || !words.len().is_multiple_of(4) {
+    if words.is_empty() {
+        return Ok(current.to_string());
+    }
+    if !words.len().is_multiple_of(4) {
         return Err("Wrong number of arguments in buffer limit configuration.".into());
     }
     let mut limits: Vec<String> = current.split(' ').map(str::to_string).collect();
@@ -321,6 +370,9 @@ fn percentiles(words: &[String]) -> Result<String, String> {
 const SHUTDOWN_FLAGS: &[&str] = &["default", "save", "nosave", "now", "force"];
 
 fn shutdown_flags(words: &[String]) -> Result<String, String> {
+    if words.is_empty() {
+        return Err(one_of(SHUTDOWN_FLAGS));
+    }
     let mut set = [false; 5];
     for w in words {
         let i = SHUTDOWN_FLAGS
@@ -351,10 +403,12 @@ pub fn parse_bool(v: &str) -> Result<bool, String> {
 fn in_range(n: i64, min: i64, max: i64) -> Result<i64, String> {
     match (min..=max).contains(&n) {
         true => Ok(n),
-        false => Err(format!(
-            "argument must be between {min} and {max} inclusive"
-        )),
+        false => Err(range_error(min, max)),
     }
+}
+
+fn range_error(min: i64, max: i64) -> String {
+    format!("argument must be between {min} and {max} inclusive")
 }
 
 /// An integer as Redis's string2ll reads it (no `+`, spaces or leading zeros).
@@ -369,7 +423,7 @@ pub fn parse_int(v: &str, min: i64, max: i64) -> Result<i64, String> {
 pub fn parse_memory(v: &str, min: i64, max: i64) -> Result<i64, String> {
     let bad = || "argument must be a memory value".to_string();
     let lower = v.to_ascii_lowercase();
-    const UNITS: &[(&str, i64)] = &[
+    const UNITS: &[(&str, u64)] = &[
         ("kb", 1024),
         ("mb", 1 << 20),
         ("gb", 1 << 30),
@@ -382,11 +436,20 @@ pub fn parse_memory(v: &str, min: i64, max: i64) -> Result<i64, String> {
         .iter()
         .find_map(|(u, m)| lower.strip_suffix(u).map(|d| (d, *m)))
         .unwrap_or((lower.as_str(), 1));
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+    if !digits.bytes().all(|b| b.is_ascii_digit()) {
         return Err(bad());
     }
-    let n: i64 = digits.parse().map_err(|_| bad())?;
-    in_range(n.checked_mul(mul).ok_or_else(bad)?, min, max)
+    // As in Redis, no digits at all ("", "kb") is zero, and an amount too
+    // large for 64 bits is out of range rather than malformed.
+    let n: u64 = if digits.is_empty() {
+        0
+    } else {
+        digits.parse().unwrap_or(u64::MAX)
+    };
+    match i64::try_from(n.saturating_mul(mul)) {
+        Ok(bytes) => in_range(bytes, min, max),
+        Err(_) => Err(range_error(min, max)),
+    }
 }
 
 /// Bytes as CONFIG REWRITE writes them: the largest of gb/mb/kb dividing exactly.
@@ -434,8 +497,12 @@ mod tests {
         assert_eq!(parse_memory("2Gb", 0, i64::MAX), Ok(2 << 30));
         assert!(parse_memory("12x", 0, i64::MAX).is_err());
         assert!(parse_memory("-1", 0, i64::MAX).is_err());
-        assert!(parse_memory("kb", 0, i64::MAX).is_err());
-        assert!(parse_memory("99999999999gb", 0, i64::MAX).is_err());
+        assert_eq!(parse_memory("kb", 0, i64::MAX), Ok(0));
+        assert_eq!(parse_memory("", 0, i64::MAX), Ok(0));
+        assert_eq!(
+            parse_memory("99999999999gb", 0, i64::MAX),
+            Err("argument must be between 0 and 9223372036854775807 inclusive".into())
+        );
         assert_eq!(memory_human(64 << 20), "64mb");
         assert_eq!(memory_human(1000), "1000");
         assert_eq!(memory_human(0), "0");

@@ -160,7 +160,7 @@ pub const DIRECTIVES: &[Directive] = &[
     special("unixsocketperm", Special::Octal, "0")
         .immutable()
         .live(),
-    int("timeout", 0, UINT, "0").live(),
+    int("timeout", 0, INT, "0").live(),
     int("tcp-keepalive", 0, INT, "300").live(),
     int("socket-mark-id", 0, UINT, "0").immutable(),
     // TLS: not built.
@@ -174,7 +174,7 @@ pub const DIRECTIVES: &[Directive] = &[
     text("tls-dh-params-file", ""),
     text("tls-ca-cert-file", ""),
     text("tls-ca-cert-dir", ""),
-    flag("tls-auth-clients", true),
+    choice("tls-auth-clients", &["no", "yes", "optional"], "yes"),
     flag("tls-replication", false).off_only(),
     flag("tls-cluster", false).off_only(),
     text("tls-protocols", ""),
@@ -287,7 +287,7 @@ pub const DIRECTIVES: &[Directive] = &[
         ],
         "noeviction",
     ),
-    int("maxmemory-samples", 1, 64, "5"),
+    int("maxmemory-samples", 1, INT, "5"),
     int("maxmemory-eviction-tenacity", 0, 100, "10"),
     special("maxmemory-clients", Special::MemoryOrPercent, "0").off_only(),
     // Lazy freeing.
@@ -315,7 +315,7 @@ pub const DIRECTIVES: &[Directive] = &[
     flag("appendonly", false).off_only(),
     text("appendfilename", "appendonly.aof").immutable(),
     text("appenddirname", "appendonlydir").immutable(),
-    choice("appendfsync", &["always", "everysec", "no"], "everysec"),
+    choice("appendfsync", &["everysec", "always", "no"], "everysec"),
     flag("no-appendfsync-on-rewrite", false),
     int("auto-aof-rewrite-percentage", 0, INT, "100"),
     mem("auto-aof-rewrite-min-size", 0, LONG, "67108864"),
