@@ -230,6 +230,26 @@ fn file_syntax_quotes_units_aliases_includes_and_repeats() {
 }
 
 #[test]
+fn include_with_a_wildcard_reads_matching_files_in_name_order() {
+    let dir = temp_dir("glob");
+    std::fs::create_dir(dir.join("conf.d")).unwrap();
+    write_conf(
+        &dir.join("conf.d"),
+        "10-a.conf",
+        "maxmemory-samples 3\nhz 11\n",
+    );
+    write_conf(&dir.join("conf.d"), "20-b.conf", "maxmemory-samples 4\n");
+    write_conf(&dir.join("conf.d"), "skip.txt", "nonsense here\n");
+    let main = format!("include {}/conf.d/*.conf\n", dir.display());
+    let path = write_conf(&dir, "main.conf", &main);
+    let server = TestServer::start_with_args(&[&path], &[]);
+    let mut raw = server.raw();
+    assert_eq!(get(&mut raw, "maxmemory-samples"), "4");
+    assert_eq!(get(&mut raw, "hz"), "11");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn relative_include_resolves_from_the_working_directory() {
     let dir = temp_dir("relinc");
     write_conf(&dir, "inc.conf", "maxmemory-samples 9\n");
@@ -546,6 +566,8 @@ fn config_set_is_all_or_nothing_and_takes_effect() {
         raw.cmd(&["CONFIG", "SET", "appendonly", "yes"]),
         "-ERR CONFIG SET failed (possibly related to argument 'appendonly') - not supported yet by Ferrodis (only 'no' is accepted)\r\n"
     );
+    let port = server.port.to_string();
+    assert_eq!(raw.cmd(&["CONFIG", "SET", "port", &port]), "+OK\r\n");
     assert_eq!(
         raw.cmd(&["CONFIG", "SET", "port", "1234"]),
         "-ERR CONFIG SET failed (possibly related to argument 'port') - changing it at run time is not supported yet by Ferrodis\r\n"

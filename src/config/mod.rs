@@ -392,7 +392,9 @@ impl Config {
                 let [path] = args else {
                     return Err(fail("Bad directive or wrong number of arguments".into()));
                 };
-                self.apply_text(&read_file(path)?)?;
+                for file in include_targets(path)? {
+                    self.apply_text(&read_file(&file)?)?;
+                }
                 continue;
             }
             self.apply_line(name, args).map_err(fail)?;
@@ -412,6 +414,38 @@ impl Config {
         self.refresh_shared();
         Ok(())
     }
+}
+
+/// The files an `include` names: the path itself, or, when its file name
+/// has wildcards, the matching files of its directory in name order (no
+/// match is not an error, as in Redis).
+fn include_targets(path: &str) -> Result<Vec<String>, String> {
+    let p = std::path::Path::new(path);
+    let name = p.file_name().map(|n| n.to_string_lossy().into_owned());
+    let Some(pattern) = name.filter(|n| n.contains(['*', '?', '['])) else {
+        return Ok(vec![path.to_string()]);
+    };
+    let dir = match p.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let entries = std::fs::read_dir(&dir).map_err(|e| {
+        format!(
+            "Fatal error, can't open config directory '{}': {e}",
+            dir.display()
+        )
+    })?;
+    let mut files: Vec<String> = entries
+        .flatten()
+        .filter(|e| e.path().is_file())
+        .filter(|e| {
+            let file = e.file_name();
+            crate::util::glob::glob_match(pattern.as_bytes(), file.as_encoded_bytes(), false)
+        })
+        .map(|e| e.path().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    Ok(files)
 }
 
 /// `--port 7000 --save ""` → `port 7000\nsave ""\n`, as redis-server does.
@@ -539,12 +573,6 @@ impl Config {
         if d.protected && self.text(PROTECTED_CONFIGS) == "no" {
             return Err("can't set protected config".into());
         }
-        if STARTUP_ONLY.contains(&i) {
-            return Err(format!(
-                "changing it at run time is {}",
-                parse::NOT_SUPPORTED
-            ));
-        }
         // Multi-word values arrive as one argument, split on spaces.
         let words: Vec<String> = match d.kind {
             Kind::Special(_) => value
@@ -555,7 +583,14 @@ impl Config {
             _ => vec![value.to_string()],
         };
         let current = self.values.read()[i].clone();
-        canonical(d, &words, &current)
+        let value = canonical(d, &words, &current)?;
+        if STARTUP_ONLY.contains(&i) && value != current {
+            return Err(format!(
+                "changing it at run time is {}",
+                parse::NOT_SUPPORTED
+            ));
+        }
+        Ok(value)
     }
 
     /// The canonical value of every directive, for CONFIG REWRITE.
