@@ -1,22 +1,76 @@
 //! Log lines in redis-server's shape: `pid:role dd Mon yyyy hh:mm:ss.mmm level message`.
 //!
-//! Levels and the log file arrive with the configuration issue; until then
-//! everything at notice and above goes to stdout.
+//! The level (`loglevel`) gates what is written, the level character is
+//! Redis's (`.` debug, `-` verbose, `*` notice, `#` warning), and lines go to
+//! `logfile` or standard output. The role is `C` until the configuration is
+//! loaded and `M` (master) after, as Redis marks its start-up lines.
 
+use std::fs::File;
 use std::io::Write;
+use std::sync::atomic::{AtomicU8, Ordering};
 
-fn write(level: char, msg: &str) {
+use parking_lot::Mutex;
+
+const DEBUG: u8 = 0;
+const VERBOSE: u8 = 1;
+const NOTICE: u8 = 2;
+const WARNING: u8 = 3;
+const NOTHING: u8 = 4;
+
+static LEVEL: AtomicU8 = AtomicU8::new(NOTICE);
+static ROLE: AtomicU8 = AtomicU8::new(b'C');
+static FILE: Mutex<Option<File>> = Mutex::new(None);
+
+/// Sets the level from its `loglevel` name (unknown names leave it).
+pub fn set_level(name: &str) {
+    let level = match name {
+        "debug" => DEBUG,
+        "verbose" => VERBOSE,
+        "notice" => NOTICE,
+        "warning" => WARNING,
+        "nothing" => NOTHING,
+        _ => return,
+    };
+    LEVEL.store(level, Ordering::Relaxed);
+}
+
+/// Sends lines to `path` (appending) instead of standard output.
+pub fn open_file(path: &str) -> std::io::Result<()> {
+    let file = File::options().create(true).append(true).open(path)?;
+    *FILE.lock() = Some(file);
+    Ok(())
+}
+
+/// Marks the lines that follow as the master's (`M`), once start-up is done.
+pub fn set_role_master() {
+    ROLE.store(b'M', Ordering::Relaxed);
+}
+
+fn write(level: u8, msg: &str) {
+    if level < LEVEL.load(Ordering::Relaxed) {
+        return;
+    }
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
     let line = format!(
-        "{}:M {} {} {}\n",
+        "{}:{} {} {} {}\n",
         std::process::id(),
+        ROLE.load(Ordering::Relaxed) as char,
         timestamp(now.as_secs() as i64, now.subsec_millis()),
-        level,
+        b".-*#"[level as usize] as char,
         msg
     );
-    let _ = std::io::stdout().lock().write_all(line.as_bytes());
+    match FILE.lock().as_mut() {
+        Some(file) => {
+            let _ = file.write_all(line.as_bytes());
+        }
+        None => {
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(line.as_bytes());
+            let _ = out.flush();
+        }
+    }
 }
 
 /// `25 Nov 2026 02:42:32.123` in UTC, from a unix time.
@@ -49,19 +103,19 @@ fn timestamp(secs: i64, millis: u32) -> String {
 }
 
 pub fn debug(msg: &str) {
-    let _ = msg;
+    write(DEBUG, msg);
 }
 
 pub fn verbose(msg: &str) {
-    let _ = msg;
+    write(VERBOSE, msg);
 }
 
 pub fn notice(msg: &str) {
-    write('*', msg);
+    write(NOTICE, msg);
 }
 
 pub fn warning(msg: &str) {
-    write('#', msg);
+    write(WARNING, msg);
 }
 
 #[cfg(test)]

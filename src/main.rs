@@ -1,6 +1,12 @@
-//! `ferrodis [redis.conf] [--option value ...]`: starts the server.
+//! `ferrodis [/path/to/redis.conf] [--option value ...] [-]`: starts the
+//! server the way redis-server starts: configuration, then the log, then
+//! (if asked) the fork into the background, the pid file, and serving.
 
 use mimalloc::MiMalloc;
+
+use ferrodis::config::Config;
+use ferrodis::server::lifecycle;
+use ferrodis::{REDIS_VERSION, VERSION, log};
 
 /// mimalloc: its size classes step by 8 bytes for small objects (jemalloc's
 /// by 16), which is what a store of many small keys pays for in memory.
@@ -9,22 +15,82 @@ static GLOBAL: MiMalloc = MiMalloc;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let config = match ferrodis::config::Config::from_args(&args) {
+    match args.first().map(String::as_str) {
+        Some("-v" | "--version") => {
+            println!("{}", version_line());
+            return;
+        }
+        Some("-h" | "--help") => {
+            print!("{}", usage());
+            return;
+        }
+        _ => {}
+    }
+    let config = match Config::from_args(&args) {
         Ok(config) => config,
         Err(msg) => {
             eprintln!("{msg}");
             std::process::exit(1);
         }
     };
-    ferrodis::log::notice(&format!(
-        "Ferrodis {} (Redis {} compatible) starting, pid={}, port={}",
-        ferrodis::VERSION,
-        ferrodis::REDIS_VERSION,
-        std::process::id(),
-        config.port()
-    ));
-    if let Err(e) = ferrodis::server::run(config) {
-        ferrodis::log::warning(&e.to_string());
+    if let Some(path) = config.logfile()
+        && let Err(e) = log::open_file(&path)
+    {
+        println!("Can't open the log file: {e}");
         std::process::exit(1);
     }
+    log::warning("oO0OoO0OoO0Oo Ferrodis is starting oO0OoO0OoO0Oo");
+    if config.daemonize() {
+        lifecycle::daemonize();
+    }
+    log::warning(&format!(
+        "Ferrodis version={VERSION} (Redis {REDIS_VERSION} compatible), bits={}, malloc=mimalloc, pid={}, just started",
+        usize::BITS,
+        std::process::id()
+    ));
+    match config.file() {
+        Some(path) => log::warning(&format!("Configuration loaded from {}", path.display())),
+        None => log::warning(
+            "Warning: no config file specified, using the default config. In order to specify a config file use ferrodis /path/to/redis.conf",
+        ),
+    }
+    log::set_role_master();
+    log::notice(&format!("Running mode=standalone, port={}.", config.port()));
+    lifecycle::write_pidfile(&config);
+    log::warning("Server initialized");
+    let pid_config = config.pidfile();
+    if let Err(e) = ferrodis::server::run(config) {
+        log::warning(&e.to_string());
+        if let Some(path) = pid_config {
+            let _ = std::fs::remove_file(path);
+        }
+        std::process::exit(1);
+    }
+}
+
+/// `Ferrodis server v=0.1.0 sha=... malloc=mimalloc bits=64 build=... redis=7.2.4`.
+fn version_line() -> String {
+    format!(
+        "Ferrodis server v={VERSION} sha={}:0 malloc=mimalloc bits={} build={} (compatible with Redis server v={REDIS_VERSION})",
+        option_env!("FERRODIS_GIT_SHA").unwrap_or("00000000"),
+        usize::BITS,
+        option_env!("FERRODIS_BUILD_ID").unwrap_or("0"),
+    )
+}
+
+fn usage() -> String {
+    "Usage: ./ferrodis [/path/to/redis.conf] [options] [-]
+       ./ferrodis - (read config from stdin)
+       ./ferrodis -v or --version
+       ./ferrodis -h or --help
+
+Examples:
+       ./ferrodis (run the server with default conf)
+       echo 'maxclients 100' | ./ferrodis -
+       ./ferrodis /etc/redis/6379.conf
+       ./ferrodis --port 7777
+       ./ferrodis /etc/myredis.conf --loglevel verbose -
+       ./ferrodis /etc/myredis.conf --loglevel verbose
+"
+    .to_string()
 }

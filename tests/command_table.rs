@@ -246,6 +246,17 @@ const VERSION_DIFFERENCES: &[(&str, usize, &str)] = &[
     ("command|getkeysandflags", 1, "-3"),
     // 7.2 dropped MSETNX's multi-shard tips (it must run on one shard).
     ("msetnx", 7, "[]"),
+    // 7.2 sends CONFIG RESETSTAT and REWRITE to all nodes.
+    (
+        "config|resetstat",
+        7,
+        r#"["request_policy:all_nodes","response_policy:all_succeeded"]"#,
+    ),
+    (
+        "config|rewrite",
+        7,
+        r#"["request_policy:all_nodes","response_policy:all_succeeded"]"#,
+    ),
     // 7.2 added RESPONSE_POLICY:SPECIAL to SCAN and RANDOMKEY.
     (
         "scan",

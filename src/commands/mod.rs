@@ -2,10 +2,12 @@
 //! and implements them; this module lists the families and the error texts
 //! they share.
 
+pub mod config;
 pub mod connection;
 pub mod db;
 pub mod introspection;
 pub mod keys;
+pub mod lifecycle;
 pub mod server;
 pub mod strings;
 
@@ -19,6 +21,8 @@ pub fn register_all(table: &mut Vec<Command>) {
     db::register(table);
     server::register(table);
     introspection::register(table);
+    config::register(table);
+    lifecycle::register(table);
 }
 
 pub const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";

@@ -10,6 +10,7 @@
 
 pub mod client;
 pub mod connection;
+pub mod lifecycle;
 pub mod registry;
 pub mod stats;
 
@@ -72,8 +73,9 @@ fn worker_count(config: &Config) -> usize {
 /// Starts the workers and serves until the process exits.
 pub fn run(config: Config) -> std::io::Result<()> {
     let server = Arc::new(Server::new(config));
-    let hz_source = server.config.hz();
-    crate::keyspace::expire::spawn(server.keyspace.clone(), move || hz_source);
+    lifecycle::handle_signals(server.clone())?;
+    let hz_source = server.clone();
+    crate::keyspace::expire::spawn(server.keyspace.clone(), move || hz_source.config.hz());
 
     let workers: Vec<mpsc::UnboundedSender<std::net::TcpStream>> =
         (0..worker_count(&server.config))

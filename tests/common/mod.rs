@@ -37,6 +37,35 @@ impl TestServer {
         TestServer { child, port }
     }
 
+    /// Starts the binary with `leading` arguments (a config file, `-`)
+    /// before the port flags, then the extra `--option value` arguments.
+    pub fn start_with_args(leading: &[&str], extra: &[&str]) -> TestServer {
+        let (child, port) = spawn_until_pong("ferrodis", |port| {
+            let mut cmd = Command::new(env!("CARGO_BIN_EXE_ferrodis"));
+            cmd.args(leading)
+                .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+                .args(extra);
+            cmd
+        });
+        TestServer { child, port }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits up to `within` for the server to exit on its own.
+    pub fn wait_exit(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + within;
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().ok().flatten() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+
     /// Resident memory of the server process in KiB, from /proc.
     pub fn rss_kib(&self) -> u64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
@@ -73,6 +102,23 @@ impl Drop for TestServer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Runs the binary to completion (for start-up failures, --version...),
+/// feeding `stdin` when given.
+pub fn run_ferrodis(args: &[&str], stdin: Option<&str>) -> std::process::Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ferrodis"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn ferrodis");
+    let input = child.stdin.take();
+    if let (Some(mut pipe), Some(text)) = (input, stdin) {
+        pipe.write_all(text.as_bytes()).unwrap();
+    }
+    child.wait_with_output().unwrap()
 }
 
 /// Spawns the command `make(port)` builds on a fresh free port and waits

@@ -1,0 +1,138 @@
+//! CONFIG GET, SET, RESETSTAT, REWRITE and HELP: the configuration read
+//! and changed at run time. The rules (which parameters exist, their
+//! grammar, which may change) live in `crate::config`; this module only
+//! turns requests into calls on it and results into Redis's replies.
+
+use std::sync::atomic::Ordering;
+
+use crate::command::{Command, Ctx, flag};
+
+pub fn register(t: &mut Vec<Command>) {
+    let admin = flag::ADMIN | flag::NOSCRIPT | flag::LOADING | flag::STALE;
+    let all_nodes: &[&str] = &["request_policy:all_nodes", "response_policy:all_succeeded"];
+    let per_param = "O(N) when N is the number of configuration parameters provided";
+    t.push(
+        Command::container("config", -2)
+            .doc(
+                "server",
+                "2.0.0",
+                "Depends on subcommand.",
+                "Reads or changes the server configuration.",
+            )
+            .sub(
+                Command::new("get", -3, get)
+                    .flags(admin)
+                    .doc(
+                        "server",
+                        "2.0.0",
+                        per_param,
+                        "Answers the values of the parameters matching the patterns.",
+                    )
+                    .args("parameter [parameter ...]"),
+            )
+            .sub(
+                Command::new("set", -4, set)
+                    .flags(admin)
+                    .tips(all_nodes)
+                    .doc(
+                        "server",
+                        "2.0.0",
+                        per_param,
+                        "Changes parameters, all of them or none.",
+                    )
+                    .args("parameter value [parameter value ...]"),
+            )
+            .sub(
+                Command::new("resetstat", 2, resetstat)
+                    .flags(admin)
+                    .tips(all_nodes)
+                    .doc(
+                        "server",
+                        "2.0.0",
+                        "O(1)",
+                        "Zeroes the statistics INFO reports.",
+                    ),
+            )
+            .sub(
+                Command::new("rewrite", 2, rewrite)
+                    .flags(admin)
+                    .tips(all_nodes)
+                    .doc(
+                        "server",
+                        "2.8.0",
+                        "O(1)",
+                        "Writes the configuration in force back to the config file.",
+                    ),
+            )
+            .sub(
+                Command::new("help", 2, help)
+                    .flags(flag::LOADING | flag::STALE)
+                    .doc(
+                        "server",
+                        "5.0.0",
+                        "O(1)",
+                        "Explains the CONFIG subcommands.",
+                    ),
+            ),
+    );
+}
+
+fn get(ctx: &mut Ctx<'_>) {
+    let patterns: Vec<&[u8]> = ctx.args.iter().skip(2).collect();
+    let found = ctx.server.config.get(&patterns);
+    ctx.out.map(found.len());
+    for (name, value) in found {
+        ctx.out.bulk(name.as_bytes());
+        ctx.out.bulk(value.as_bytes());
+    }
+}
+
+fn set(ctx: &mut Ctx<'_>) {
+    if !ctx.args.len().is_multiple_of(2) {
+        ctx.out.error(crate::commands::SYNTAX);
+        return;
+    }
+    let args: Vec<&[u8]> = ctx.args.iter().skip(2).collect();
+    let pairs: Vec<(&[u8], &[u8])> = args.chunks(2).map(|p| (p[0], p[1])).collect();
+    match ctx.server.config.set(&pairs) {
+        Ok(()) => ctx.out.ok(),
+        Err(e) => ctx.out.error(&e.to_string()),
+    }
+}
+
+fn resetstat(ctx: &mut Ctx<'_>) {
+    ctx.server.stats.reset();
+    let ks = &ctx.server.keyspace.stats;
+    for counter in [&ks.expired_keys, &ks.keyspace_hits, &ks.keyspace_misses] {
+        counter.store(0, Ordering::Relaxed);
+    }
+    ctx.out.ok();
+}
+
+fn rewrite(ctx: &mut Ctx<'_>) {
+    match crate::config::rewrite::rewrite(&ctx.server.config) {
+        Ok(()) => {
+            crate::log::notice("CONFIG REWRITE executed with success.");
+            ctx.out.ok();
+        }
+        Err(e) => {
+            crate::log::warning(&format!("CONFIG REWRITE failed: {e}"));
+            ctx.out.error(&e);
+        }
+    }
+}
+
+const HELP: &[&str] = &[
+    "GET <pattern> [<pattern> ...]",
+    "    Answers each parameter whose name matches a glob-style <pattern>, with its value.",
+    "SET <parameter> <value> [<parameter> <value> ...]",
+    "    Changes parameters at run time; either every change applies or none does.",
+    "RESETSTAT",
+    "    Zeroes the counters INFO reports.",
+    "REWRITE",
+    "    Writes the values in force back into the config file the server started with.",
+];
+
+fn help(ctx: &mut Ctx<'_>) {
+    crate::commands::reply_help(ctx, HELP);
+}
