@@ -88,7 +88,10 @@ fn parse_in_chunks(stream: &[u8], max_bulk: usize, chunks: &[usize]) -> Parsed {
                         .spans
                         .iter()
                         .map(|&(s, e)| {
-                            assert!(s <= e && e <= base.len(), "span {s}..{e} outside the buffer");
+                            assert!(
+                                s <= e && e <= base.len(),
+                                "span {s}..{e} outside the buffer"
+                            );
                             base[s..e].to_vec()
                         })
                         .collect();
@@ -154,8 +157,12 @@ pub fn check_dispatch(data: &[u8]) {
     }
     run_requests(server, &mut new_client(server), b"*1\r\n$8\r\nFLUSHALL\r\n");
     let replies = run_requests(server, &mut new_client(server), &stream);
-    let summary = validate_replies(&replies, scan.hello)
-        .unwrap_or_else(|e| panic!("malformed reply ({e}): {:?}", String::from_utf8_lossy(&replies)));
+    let summary = validate_replies(&replies, scan.hello).unwrap_or_else(|e| {
+        panic!(
+            "malformed reply ({e}): {:?}",
+            String::from_utf8_lossy(&replies)
+        )
+    });
     for error in &summary.errors {
         assert!(
             !error.starts_with(b"ERR internal error while running"),
@@ -170,6 +177,7 @@ pub fn check_dispatch(data: &[u8]) {
 
 /// Commands a fuzzer must not run: they sleep, block, stop the process,
 /// touch files, or change server-wide state that FLUSHALL does not reset.
+#[rustfmt::skip]
 const DENIED: &[&str] = &[
     "shutdown", "monitor", "sync", "psync", "wait", "waitaof", "failover", "replicaof",
     "slaveof", "save", "bgsave", "bgrewriteaof",
@@ -188,6 +196,7 @@ const DENIED_WITH: &[(&str, &str)] = &[
     ("config", "rewrite"),
 ];
 /// Commands that may answer with other than exactly one reply.
+#[rustfmt::skip]
 const UNEVEN: &[&str] = &[
     "quit", "client", "subscribe", "psubscribe", "ssubscribe", "unsubscribe",
     "punsubscribe", "sunsubscribe",
@@ -244,6 +253,7 @@ fn scan(server: &Server, stream: &[u8]) -> Scan {
 
 /// Arguments the structured mode draws from: keys that collide, numbers at
 /// the edges of every integer type, and the option words commands take.
+#[rustfmt::skip]
 const WORDS: &[&str] = &[
     "k0", "k1", "k2", "k3", "k0", "k1", "k2", "k3", "v", "", "0", "1", "-1", "2", "3", "10", "100",
     "-100", "1000", "1.5", "-0.5", "1e3", "inf", "-inf", "nan", "+1", "01", " 1",
@@ -358,7 +368,10 @@ impl<'a> RespReader<'a> {
         let kind = *self.buf.get(at).ok_or("truncated")?;
         self.pos += 1;
         if !self.resp3 && !b"+-:$*".contains(&kind) {
-            return Err(format!("RESP3 type {:?} at {at} sent to a RESP2 client", kind as char));
+            return Err(format!(
+                "RESP3 type {:?} at {at} sent to a RESP2 client",
+                kind as char
+            ));
         }
         match kind {
             b'+' => self.line().map(drop),
@@ -390,7 +403,8 @@ impl<'a> RespReader<'a> {
                 let text = self.line()?;
                 let digits = text.strip_prefix(b"-").unwrap_or(text);
                 let ok = !digits.is_empty() && digits.iter().all(u8::is_ascii_digit);
-                ok.then_some(()).ok_or_else(|| format!("big number {text:?}"))
+                ok.then_some(())
+                    .ok_or_else(|| format!("big number {text:?}"))
             }
             other => Err(format!("unknown type byte {:?} at {at}", other as char)),
         }
@@ -412,7 +426,9 @@ impl<'a> RespReader<'a> {
 
     fn exact_line(&mut self, want: &[u8]) -> Result<(), String> {
         let got = self.line()?;
-        (got == want).then_some(()).ok_or_else(|| format!("{got:?} for {want:?}"))
+        (got == want)
+            .then_some(())
+            .ok_or_else(|| format!("{got:?} for {want:?}"))
     }
 
     /// A decimal i64 line; `-1` only where the caller allows a null.
