@@ -16,7 +16,7 @@ use tokio::net::TcpStream;
 use super::registry::ClientHandle;
 use super::{Client, Server};
 use crate::command::{Args, dispatch};
-use crate::protocol::{Parser, ProtocolError, Source};
+use crate::protocol::{Parser, ProtocolError, Reply, Source};
 
 const READ_CHUNK: usize = 16 * 1024;
 /// Replies beyond this are written out mid-batch so output stays bounded.
@@ -105,9 +105,10 @@ fn run_batch(
             Ok(Some(parsed)) => parsed,
             Ok(None) => return Batch::Done,
             Err(ProtocolError(text)) => {
-                output.extend_from_slice(b"-ERR Protocol error: ");
-                output.extend_from_slice(text.as_bytes());
-                output.extend_from_slice(b"\r\n");
+                // Through `Reply::error`, which blanks CR and LF: the text may
+                // quote a request byte (`expected '$', got '\n'`), and a raw
+                // newline there would break the reply stream (found by fuzzing).
+                Reply::new(output, client.resp3).error(&format!("ERR Protocol error: {text}"));
                 return Batch::Close;
             }
         };
