@@ -220,7 +220,7 @@ fn scan(server: &Server, stream: &[u8]) -> Scan {
         uneven: false,
         commands: 0,
     };
-    let mut parser = Parser::new(server.config.proto_max_bulk_len);
+    let mut parser = Parser::new(server.config.proto_max_bulk_len());
     let mut rest = stream;
     while let Ok(Some(parsed)) = parser.parse(rest) {
         let base = match parsed.source {

@@ -130,6 +130,13 @@ impl Parser {
                         let Some(&first) = input.get(self.pos) else {
                             return Ok(None);
                         };
+                        // Like Redis, judge a header only once its line has ended.
+                        if !input[self.pos..].contains(&b'\r') {
+                            if input.len() - self.pos > INLINE_MAX {
+                                return Err(err("too big bulk count string"));
+                            }
+                            return Ok(None);
+                        }
                         if first != b'$' {
                             return Err(err(&format!("expected '$', got '{}'", first as char)));
                         }
@@ -421,6 +428,7 @@ mod tests {
             (b"*1\r\n$-2\r\n", "invalid bulk length"),
             (b"*1\r\n$4294967296\r\n", "invalid bulk length"),
             (b"*1\r\nx3\r\n", "expected '$', got 'x'"),
+            (b"*1\r\n\n\r", "expected '$', got '\n'"),
             (b"set k \"abc\r\n", "unbalanced quotes in request"),
             (b"set k \"abc\"x\r\n", "unbalanced quotes in request"),
             (b"*3000000000\r\n", "invalid multibulk length"),
@@ -428,6 +436,13 @@ mod tests {
         for (input, text) in cases {
             assert_eq!(parse_all(input).unwrap_err().0, *text, "{input:?}");
         }
+    }
+
+    #[test]
+    fn a_bad_bulk_header_waits_for_its_line_to_end() {
+        let mut p = Parser::new(1 << 20);
+        assert_eq!(p.parse(b"*1\r\n\n"), Ok(None));
+        assert_eq!(p.parse(b"*1\r\nxy"), Ok(None));
     }
 
     #[test]
