@@ -20,7 +20,10 @@ fn auth_without_a_configured_password_explains_itself() {
     assert_eq!(c.cmd(&["AUTH", "default", "x"]), "+OK\r\n");
     assert_eq!(c.cmd(&["AUTH", "alice", "x"]), WRONGPASS);
     assert_eq!(c.cmd(&["AUTH", "a", "b", "c"]), "-ERR syntax error\r\n");
-    assert_eq!(c.cmd(&["AUTH"]), "-ERR wrong number of arguments for 'auth' command\r\n");
+    assert_eq!(
+        c.cmd(&["AUTH"]),
+        "-ERR wrong number of arguments for 'auth' command\r\n"
+    );
 }
 
 #[test]
@@ -42,7 +45,10 @@ fn requirepass_gates_commands_until_auth() {
         c.cmd(&["NOSUCH"]),
         "-ERR unknown command 'NOSUCH', with args beginning with: \r\n"
     );
-    assert_eq!(c.cmd(&["GET"]), "-ERR wrong number of arguments for 'get' command\r\n");
+    assert_eq!(
+        c.cmd(&["GET"]),
+        "-ERR wrong number of arguments for 'get' command\r\n"
+    );
     assert_eq!(c.cmd(&["GET", "a"]), NOAUTH);
     assert_eq!(c.cmd(&["CLIENT", "ID"]), NOAUTH);
     assert_eq!(

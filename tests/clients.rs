@@ -20,7 +20,12 @@ fn fields(line: &str) -> Vec<(String, String)> {
 
 /// The text of a bulk reply.
 fn bulk_text(reply: &str) -> String {
-    reply.split_once("\r\n").unwrap().1.trim_end_matches("\r\n").to_string()
+    reply
+        .split_once("\r\n")
+        .unwrap()
+        .1
+        .trim_end_matches("\r\n")
+        .to_string()
 }
 
 fn field(line: &str, name: &str) -> String {
@@ -28,7 +33,10 @@ fn field(line: &str, name: &str) -> String {
 }
 
 fn client_id(c: &mut RawConn) -> String {
-    c.cmd(&["CLIENT", "ID"]).trim_start_matches(':').trim().to_string()
+    c.cmd(&["CLIENT", "ID"])
+        .trim_start_matches(':')
+        .trim()
+        .to_string()
 }
 
 #[test]
@@ -77,9 +85,18 @@ fn client_list_shows_other_clients_last_command_and_age() {
 fn client_list_argument_errors_match_redis() {
     let server = TestServer::start();
     let mut c = server.raw();
-    assert_eq!(c.cmd(&["CLIENT", "LIST", "TYPE", "foo"]), "-ERR Unknown client type 'foo'\r\n");
-    assert_eq!(c.cmd(&["CLIENT", "LIST", "ID", "x"]), "-ERR Invalid client ID\r\n");
-    assert_eq!(c.cmd(&["CLIENT", "LIST", "ID", "0"]), "-ERR Invalid client ID\r\n");
+    assert_eq!(
+        c.cmd(&["CLIENT", "LIST", "TYPE", "foo"]),
+        "-ERR Unknown client type 'foo'\r\n"
+    );
+    assert_eq!(
+        c.cmd(&["CLIENT", "LIST", "ID", "x"]),
+        "-ERR Invalid client ID\r\n"
+    );
+    assert_eq!(
+        c.cmd(&["CLIENT", "LIST", "ID", "0"]),
+        "-ERR Invalid client ID\r\n"
+    );
     assert_eq!(c.cmd(&["CLIENT", "LIST", "ID"]), "-ERR syntax error\r\n");
     assert_eq!(c.cmd(&["CLIENT", "LIST", "foo"]), "-ERR syntax error\r\n");
 }
@@ -107,10 +124,16 @@ fn client_kill_filters_count_and_skip_the_caller() {
     assert_eq!(c.cmd(&["CLIENT", "KILL", "ID", &a_id]), ":0\r\n");
     let laddr = format!("127.0.0.1:{}", server.port);
     // SKIPME yes by default: only b goes.
-    assert_eq!(c.cmd(&["CLIENT", "KILL", "LADDR", &laddr, "USER", "default"]), ":1\r\n");
+    assert_eq!(
+        c.cmd(&["CLIENT", "KILL", "LADDR", &laddr, "USER", "default"]),
+        ":1\r\n"
+    );
     assert!(b.is_closed());
     assert_eq!(c.cmd(&["PING"]), "+PONG\r\n");
-    assert_eq!(c.cmd(&["CLIENT", "KILL", "TYPE", "normal", "SKIPME", "no"]), ":1\r\n");
+    assert_eq!(
+        c.cmd(&["CLIENT", "KILL", "TYPE", "normal", "SKIPME", "no"]),
+        ":1\r\n"
+    );
     assert!(c.is_closed());
 }
 
@@ -119,8 +142,14 @@ fn client_kill_argument_errors_match_redis() {
     let server = TestServer::start();
     let mut c = server.raw();
     for (args, reply) in [
-        (vec!["ID", "x"], "-ERR client-id should be greater than 0\r\n"),
-        (vec!["ID", "0"], "-ERR client-id should be greater than 0\r\n"),
+        (
+            vec!["ID", "x"],
+            "-ERR client-id should be greater than 0\r\n",
+        ),
+        (
+            vec!["ID", "0"],
+            "-ERR client-id should be greater than 0\r\n",
+        ),
         (vec!["TYPE", "foo"], "-ERR Unknown client type 'foo'\r\n"),
         (vec!["USER", "nobody"], "-ERR No such user 'nobody'\r\n"),
         (vec!["SKIPME", "maybe"], "-ERR syntax error\r\n"),
@@ -145,7 +174,11 @@ fn client_pause_write_holds_writes_but_not_reads() {
     assert_eq!(other.cmd(&["GET", "k"]), "$-1\r\n");
     assert!(start.elapsed() < Duration::from_millis(300));
     assert_eq!(other.cmd(&["SET", "k", "v"]), "+OK\r\n");
-    assert!(start.elapsed() >= Duration::from_millis(350), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() >= Duration::from_millis(350),
+        "{:?}",
+        start.elapsed()
+    );
 }
 
 #[test]
@@ -177,9 +210,18 @@ fn client_pause_all_holds_the_pausing_client_too() {
 fn client_pause_argument_errors_match_redis() {
     let server = TestServer::start();
     let mut c = server.raw();
-    assert_eq!(c.cmd(&["CLIENT", "PAUSE", "x"]), "-ERR timeout is not an integer or out of range\r\n");
-    assert_eq!(c.cmd(&["CLIENT", "PAUSE", "-1"]), "-ERR timeout is negative\r\n");
-    assert_eq!(c.cmd(&["CLIENT", "PAUSE", "0", "foo"]), "-ERR CLIENT PAUSE mode must be WRITE or ALL\r\n");
+    assert_eq!(
+        c.cmd(&["CLIENT", "PAUSE", "x"]),
+        "-ERR timeout is not an integer or out of range\r\n"
+    );
+    assert_eq!(
+        c.cmd(&["CLIENT", "PAUSE", "-1"]),
+        "-ERR timeout is negative\r\n"
+    );
+    assert_eq!(
+        c.cmd(&["CLIENT", "PAUSE", "0", "foo"]),
+        "-ERR CLIENT PAUSE mode must be WRITE or ALL\r\n"
+    );
     assert_eq!(
         c.cmd(&["CLIENT", "PAUSE", "0", "WRITE", "x"]),
         "-ERR unknown subcommand or wrong number of arguments for 'PAUSE'. Try CLIENT HELP.\r\n"
@@ -194,7 +236,10 @@ fn client_reply_off_and_skip_drop_replies() {
     assert_eq!(c.read_reply(), b"$1\r\n2\r\n");
     assert_eq!(c.read_reply(), b"+OK\r\n");
     assert_eq!(c.read_reply(), b"$1\r\n4\r\n");
-    assert_eq!(c.cmd(&["CLIENT", "REPLY", "maybe"]), "-ERR syntax error\r\n");
+    assert_eq!(
+        c.cmd(&["CLIENT", "REPLY", "maybe"]),
+        "-ERR syntax error\r\n"
+    );
 }
 
 #[test]
@@ -210,9 +255,15 @@ fn client_names_and_library_info() {
     assert_eq!(c.cmd(&["CLIENT", "GETNAME"]), "$2\r\nok\r\n");
     assert_eq!(c.cmd(&["CLIENT", "SETNAME", ""]), "+OK\r\n");
     assert_eq!(c.cmd(&["CLIENT", "GETNAME"]), "$-1\r\n");
-    assert_eq!(c.cmd(&["CLIENT", "SETINFO", "lib-name", "redis-py"]), "+OK\r\n");
+    assert_eq!(
+        c.cmd(&["CLIENT", "SETINFO", "lib-name", "redis-py"]),
+        "+OK\r\n"
+    );
     assert_eq!(c.cmd(&["CLIENT", "SETINFO", "LIB-VER", "5.0"]), "+OK\r\n");
-    assert_eq!(c.cmd(&["CLIENT", "SETINFO", "foo", "x"]), "-ERR Unrecognized option 'foo'\r\n");
+    assert_eq!(
+        c.cmd(&["CLIENT", "SETINFO", "foo", "x"]),
+        "-ERR Unrecognized option 'foo'\r\n"
+    );
     assert_eq!(
         c.cmd(&["CLIENT", "SETINFO", "lib-name", "a b"]),
         "-ERR lib-name cannot contain spaces, newlines or special characters.\r\n"
@@ -231,7 +282,12 @@ fn client_no_touch_keeps_reads_from_resetting_idle_time() {
     assert_eq!(field(&bulk_text(&c.cmd(&["CLIENT", "INFO"])), "flags"), "T");
     std::thread::sleep(Duration::from_millis(2100));
     assert_eq!(c.cmd(&["GET", "k"]), "$1\r\nv\r\n");
-    let idle: i64 = c.cmd(&["OBJECT", "IDLETIME", "k"]).trim_start_matches(':').trim().parse().unwrap();
+    let idle: i64 = c
+        .cmd(&["OBJECT", "IDLETIME", "k"])
+        .trim_start_matches(':')
+        .trim()
+        .parse()
+        .unwrap();
     assert!(idle >= 2, "idle {idle}");
     assert_eq!(c.cmd(&["CLIENT", "NO-TOUCH", "off"]), "+OK\r\n");
     assert_eq!(c.cmd(&["GET", "k"]), "$1\r\nv\r\n");

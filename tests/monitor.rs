@@ -10,8 +10,14 @@ fn body(line: &[u8]) -> String {
     let line = String::from_utf8_lossy(line).into_owned();
     let (stamp, rest) = line.split_once(' ').unwrap();
     let (secs, micros) = stamp.strip_prefix('+').unwrap().split_once('.').unwrap();
-    assert!(secs.len() >= 10 && secs.bytes().all(|b| b.is_ascii_digit()), "{line}");
-    assert!(micros.len() == 6 && micros.bytes().all(|b| b.is_ascii_digit()), "{line}");
+    assert!(
+        secs.len() >= 10 && secs.bytes().all(|b| b.is_ascii_digit()),
+        "{line}"
+    );
+    assert!(
+        micros.len() == 6 && micros.bytes().all(|b| b.is_ascii_digit()),
+        "{line}"
+    );
     rest.to_string()
 }
 
@@ -22,7 +28,14 @@ fn monitor_streams_other_clients_commands_in_redis_format() {
     assert_eq!(monitor.cmd(&["MONITOR"]), "+OK\r\n");
     let mut c = server.raw();
     let addr = c.cmd(&["CLIENT", "INFO"]);
-    let addr = addr.split(" addr=").nth(1).unwrap().split(' ').next().unwrap().to_string();
+    let addr = addr
+        .split(" addr=")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .to_string();
     c.send_cmd(&[b"set", b"k\x00", b"a\"b\\\n\r\t\x07\x08\xff"]);
     assert_eq!(c.read_reply(), b"+OK\r\n");
     assert_eq!(c.cmd(&["SELECT", "3"]), "+OK\r\n");
@@ -38,7 +51,9 @@ fn monitor_streams_other_clients_commands_in_redis_format() {
         format!("[0 {addr}] \"CLIENT\" \"INFO\"\r\n"),
         format!("[3 {addr}] \"SELECT\" \"3\"\r\n"),
         format!("[3 {addr}] \"AUTH\" \"(redacted)\" \"(redacted)\"\r\n"),
-        format!("[3 {addr}] \"HELLO\" \"2\" \"AUTH\" \"(redacted)\" \"(redacted)\" \"SETNAME\" \"x\"\r\n"),
+        format!(
+            "[3 {addr}] \"HELLO\" \"2\" \"AUTH\" \"(redacted)\" \"(redacted)\" \"SETNAME\" \"x\"\r\n"
+        ),
         format!("[3 {addr}] \"PING\"\r\n"),
     ];
     let mut got: Vec<String> = Vec::new();
@@ -69,5 +84,8 @@ fn monitor_shows_up_in_client_list_with_flag_o() {
     let mut monitor = server.raw();
     assert_eq!(monitor.cmd(&["MONITOR"]), "+OK\r\n");
     let list = server.raw().cmd(&["CLIENT", "LIST"]);
-    assert!(list.contains(" flags=O ") && list.contains(" cmd=monitor "), "{list}");
+    assert!(
+        list.contains(" flags=O ") && list.contains(" cmd=monitor "),
+        "{list}"
+    );
 }

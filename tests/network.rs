@@ -33,7 +33,9 @@ fn closed_after(mut stream: impl Read, within: Duration) -> bool {
         match stream.read(&mut buf) {
             Ok(0) => return true,
             Ok(_) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock || e.kind() == std::io::ErrorKind::TimedOut => {}
+            Err(e)
+                if e.kind() == std::io::ErrorKind::WouldBlock
+                    || e.kind() == std::io::ErrorKind::TimedOut => {}
             Err(_) => return true,
         }
     }
@@ -68,7 +70,10 @@ fn ipv6_clients_show_bracketed_addresses() {
     let n = v6.read(&mut buf).unwrap();
     let text = String::from_utf8_lossy(&buf[..n]);
     assert!(text.contains(" addr=[::1]:"), "{text}");
-    assert!(text.contains(&format!(" laddr=[::1]:{} ", server.port)), "{text}");
+    assert!(
+        text.contains(&format!(" laddr=[::1]:{} ", server.port)),
+        "{text}"
+    );
 }
 
 #[test]
@@ -135,7 +140,11 @@ fn protected_mode_lets_non_loopback_clients_in_when_a_password_is_set() {
 }
 
 fn socket_path(tag: &str) -> String {
-    format!("{}/ferrodis-net-{tag}-{}.sock", std::env::temp_dir().display(), std::process::id())
+    format!(
+        "{}/ferrodis-net-{tag}-{}.sock",
+        std::env::temp_dir().display(),
+        std::process::id()
+    )
 }
 
 #[test]
@@ -148,13 +157,20 @@ fn unix_socket_clients_are_served_with_its_permissions() {
     let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o700);
     let mut unix = UnixStream::connect(&path).unwrap();
-    unix.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    assert_eq!(exchange(&mut unix, b"SET k v\r\nGET k\r\n", 12), b"+OK\r\n$1\r\nv\r\n");
+    unix.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    assert_eq!(
+        exchange(&mut unix, b"SET k v\r\nGET k\r\n", 12),
+        b"+OK\r\n$1\r\nv\r\n"
+    );
     unix.write_all(b"CLIENT INFO\r\n").unwrap();
     let mut buf = vec![0u8; 4096];
     let n = unix.read(&mut buf).unwrap();
     let text = String::from_utf8_lossy(&buf[..n]);
-    assert!(text.contains(&format!(" addr={path}:0 laddr={path}:0 ")), "{text}");
+    assert!(
+        text.contains(&format!(" addr={path}:0 laddr={path}:0 ")),
+        "{text}"
+    );
     assert!(text.contains(" flags=U "), "{text}");
     drop(server);
 }
@@ -211,7 +227,8 @@ fn slow_reader_is_cut_off_at_its_output_limit_while_others_are_served() {
     let big = "x".repeat(100_000);
     assert_eq!(setup.cmd(&["SET", "big", &big]), "+OK\r\n");
     let mut slow = tcp(&format!("127.0.0.1:{}", server.port));
-    slow.set_write_timeout(Some(Duration::from_secs(5))).unwrap();
+    slow.set_write_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
     let _ = slow.write_all(&b"GET big\r\n".repeat(200));
     let mut other = server.raw();
     for _ in 0..50 {
@@ -229,7 +246,8 @@ fn a_client_that_never_reads_stalls_only_itself_and_memory_stays_bounded() {
     assert_eq!(setup.cmd(&["SET", "big", &big]), "+OK\r\n");
     let before = server.rss_kib();
     let mut slow = tcp(&format!("127.0.0.1:{}", server.port));
-    slow.set_write_timeout(Some(Duration::from_secs(2))).unwrap();
+    slow.set_write_timeout(Some(Duration::from_secs(2)))
+        .unwrap();
     // 2000 replies of 1 MiB asked for, none read: the server must stop
     // reading this client rather than buffer 2 GiB.
     let request = b"GET big\r\n".repeat(2000);

@@ -30,6 +30,32 @@ pub fn register(t: &mut Vec<Command>) {
                 "Depends on subcommand.",
                 "Groups the commands that inspect and control connections.",
             )
+            .sub(
+                base(Command::new("caching", 3, client_caching))
+                    .doc(
+                        "connection",
+                        "6.0.0",
+                        o1,
+                        "Says whether the next command's keys are tracked (OPTIN/OPTOUT modes).",
+                    )
+                    .args("<YES | NO>"),
+            )
+            .sub(base(Command::new("trackinginfo", 2, client_trackinginfo)).doc(
+                "connection",
+                "6.2.0",
+                o1,
+                "Describes this connection's client-side caching state.",
+            ))
+            .sub(
+                admin(Command::new("unblock", -3, client_unblock))
+                    .doc(
+                        "connection",
+                        "5.0.0",
+                        "O(log N) where N is the number of client connections",
+                        "Wakes a client blocked in a blocking command.",
+                    )
+                    .args("client-id [TIMEOUT | ERROR]"),
+            )
             .sub(base(Command::new("getname", 2, client_getname)).doc(
                 "connection",
                 "2.6.9",
@@ -188,7 +214,11 @@ fn client_setinfo(ctx: &mut Ctx<'_>) {
         return;
     }
     if !valid_client_name(value) {
-        let msg = [attr, b" cannot contain spaces, newlines or special characters."].concat();
+        let msg = [
+            attr,
+            b" cannot contain spaces, newlines or special characters.",
+        ]
+        .concat();
         ctx.out.error_bytes(&[b"ERR ".as_slice(), &msg].concat());
         return;
     }
@@ -313,7 +343,9 @@ fn client_list(ctx: &mut Ctx<'_>) {
     let mut text = Vec::new();
     for client in ctx.server.clients.snapshot() {
         if wanted_type.is_some_and(|t| t != type_of(&client))
-            || wanted_ids.as_ref().is_some_and(|ids| !ids.contains(&client.id))
+            || wanted_ids
+                .as_ref()
+                .is_some_and(|ids| !ids.contains(&client.id))
         {
             continue;
         }
@@ -342,9 +374,18 @@ impl KillFilter {
     fn matches(&self, client: &ClientHandle, own_id: u64) -> bool {
         self.id.is_none_or(|id| id == client.id)
             && self.client_type.is_none_or(|t| t == type_of(client))
-            && self.addr.as_deref().is_none_or(|a| a == client.addr.as_bytes())
-            && self.laddr.as_deref().is_none_or(|a| a == client.laddr.as_bytes())
-            && self.user.as_deref().is_none_or(|u| u == auth::DEFAULT_USER.as_bytes())
+            && self
+                .addr
+                .as_deref()
+                .is_none_or(|a| a == client.addr.as_bytes())
+            && self
+                .laddr
+                .as_deref()
+                .is_none_or(|a| a == client.laddr.as_bytes())
+            && self
+                .user
+                .as_deref()
+                .is_none_or(|u| u == auth::DEFAULT_USER.as_bytes())
             && !(self.skip_me && client.id == own_id)
     }
 }
@@ -450,23 +491,72 @@ fn client_pause(ctx: &mut Ctx<'_>) {
     let timeout = match parse_i64(ctx.arg(2)) {
         Some(ms) if ms < 0 => return ctx.out.error("ERR timeout is negative"),
         Some(ms) => ms,
-        None => return ctx.out.error("ERR timeout is not an integer or out of range"),
+        None => {
+            return ctx
+                .out
+                .error("ERR timeout is not an integer or out of range");
+        }
     };
     let mode = match ctx.args.len() {
         3 => PauseMode::All,
         4 if ctx.arg(3).eq_ignore_ascii_case(b"write") => PauseMode::Write,
         4 if ctx.arg(3).eq_ignore_ascii_case(b"all") => PauseMode::All,
         4 => return ctx.out.error("ERR CLIENT PAUSE mode must be WRITE or ALL"),
-        _ => {
-            return ctx.out.error(
-                "ERR unknown subcommand or wrong number of arguments for 'PAUSE'. Try CLIENT HELP.",
-            );
-        }
+        _ => return subcommand_syntax_error(ctx),
     };
     ctx.server
         .pause
         .pause(mode, coarse_now_ms().saturating_add(timeout));
     ctx.out.ok();
+}
+
+/// Redis's reply to a subcommand given the wrong number of arguments in a
+/// way its arity allows, naming the subcommand as typed.
+fn subcommand_syntax_error(ctx: &mut Ctx<'_>) {
+    let msg = [
+        b"ERR unknown subcommand or wrong number of arguments for '".as_slice(),
+        crate::protocol::reply::c_string(ctx.arg(1), 128),
+        b"'. Try CLIENT HELP.",
+    ]
+    .concat();
+    ctx.out.error_bytes(&msg);
+}
+
+/// Nothing blocks yet, so no client is ever unblocked; the arguments are
+/// still checked as Redis checks them.
+fn client_unblock(ctx: &mut Ctx<'_>) {
+    if ctx.args.len() > 4 {
+        return subcommand_syntax_error(ctx);
+    }
+    if ctx.args.len() == 4 {
+        let reason = ctx.arg(3);
+        if !reason.eq_ignore_ascii_case(b"timeout") && !reason.eq_ignore_ascii_case(b"error") {
+            return ctx
+                .out
+                .error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+        }
+    }
+    if parse_i64(ctx.arg(2)).is_none() {
+        return ctx.out.error(super::NOT_INTEGER);
+    }
+    ctx.out.int(0);
+}
+
+/// Tracking does not exist yet: every client is in the "off" state.
+fn client_trackinginfo(ctx: &mut Ctx<'_>) {
+    let out = &mut ctx.out;
+    out.map(3);
+    out.bulk(b"flags");
+    out.set(1);
+    out.bulk(b"off");
+    out.bulk(b"redirect");
+    out.int(-1);
+    out.bulk(b"prefixes");
+    out.array(0);
+}
+
+fn client_caching(ctx: &mut Ctx<'_>) {
+    ctx.out.error("ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled");
 }
 
 fn client_unpause(ctx: &mut Ctx<'_>) {

@@ -248,7 +248,9 @@ fn hello(ctx: &mut Ctx<'_>) {
 fn reset(ctx: &mut Ctx<'_>) {
     let authenticated = auth::default_user_nopass(&ctx.server.config);
     ctx.client.reset(authenticated);
-    ctx.client.handle.set_flag(crate::server::registry::flags::MONITOR, false);
+    ctx.client
+        .handle
+        .set_flag(crate::server::registry::flags::MONITOR, false);
     ctx.server.clients.stop_monitor(ctx.client.id);
     ctx.out.set_resp3(false);
     ctx.out.simple("RESET");

@@ -73,7 +73,9 @@ impl Client {
 
     pub fn set_resp3(&mut self, on: bool) {
         self.resp3 = on;
-        self.handle.resp.store(if on { 3 } else { 2 }, Ordering::Relaxed);
+        self.handle
+            .resp
+            .store(if on { 3 } else { 2 }, Ordering::Relaxed);
     }
 
     pub fn name(&self) -> Option<Vec<u8>> {

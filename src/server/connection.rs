@@ -41,8 +41,14 @@ pub async fn serve(accepted: Accepted, server: Arc<Server>) {
     match accepted {
         Accepted::Tcp(std_stream) => {
             let fd = std::os::fd::AsRawFd::as_raw_fd(&std_stream);
-            let addr = std_stream.peer_addr().map(|a| a.to_string()).unwrap_or_default();
-            let laddr = std_stream.local_addr().map(|a| a.to_string()).unwrap_or_default();
+            let addr = std_stream
+                .peer_addr()
+                .map(|a| a.to_string())
+                .unwrap_or_default();
+            let laddr = std_stream
+                .local_addr()
+                .map(|a| a.to_string())
+                .unwrap_or_default();
             match tokio::net::TcpStream::from_std(std_stream) {
                 Ok(stream) => serve_stream(stream, (addr, laddr, fd, false), server).await,
                 Err(_) => server.clients.release(),
@@ -71,7 +77,13 @@ async fn serve_stream<S: AsyncRead + AsyncWrite + Unpin>(
     server: Arc<Server>,
 ) {
     let (tx, rx) = mpsc::unbounded_channel();
-    let handle = Arc::new(ClientHandle::new(server.new_client_id(), addr, laddr, fd, tx));
+    let handle = Arc::new(ClientHandle::new(
+        server.new_client_id(),
+        addr,
+        laddr,
+        fd,
+        tx,
+    ));
     handle.set_flag(flags::UNIX, unix);
     server.clients.register(handle.clone());
     server
@@ -149,7 +161,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
     /// Runs every complete command read so far; false when the connection must close.
     async fn execute_input(&mut self, server: &Server, client: &mut Client) -> bool {
         loop {
-            let outcome = run_batch(server, client, &mut self.parser, &mut self.input, &mut self.output);
+            let outcome = run_batch(
+                server,
+                client,
+                &mut self.parser,
+                &mut self.input,
+                &mut self.output,
+            );
             match outcome {
                 Batch::Done => return true,
                 Batch::FlushNeeded => {

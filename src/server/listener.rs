@@ -110,9 +110,8 @@ fn bind_tcp(addr: SocketAddr, backlog: u32) -> std::io::Result<TcpListener> {
 /// permission bits; 0 leaves the umask's).
 fn bind_unix(path: &str, perm: u32) -> std::io::Result<UnixListener> {
     let _ = std::fs::remove_file(path);
-    let listener = std::os::unix::net::UnixListener::bind(path).map_err(|e| {
-        std::io::Error::new(e.kind(), format!("Failed opening Unix socket: {e}"))
-    })?;
+    let listener = std::os::unix::net::UnixListener::bind(path)
+        .map_err(|e| std::io::Error::new(e.kind(), format!("Failed opening Unix socket: {e}")))?;
     if perm != 0 {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(perm))?;
@@ -128,10 +127,11 @@ impl Listener {
                 Ok(a) => format!("tcp on {a}"),
                 Err(_) => "tcp".into(),
             },
-            Listener::Unix(l) => match l.local_addr().ok().and_then(|a| {
-                a.as_pathname()
-                    .map(|p| p.to_string_lossy().into_owned())
-            }) {
+            Listener::Unix(l) => match l
+                .local_addr()
+                .ok()
+                .and_then(|a| a.as_pathname().map(|p| p.to_string_lossy().into_owned()))
+            {
                 Some(path) => format!("unix on {path}"),
                 None => "unix".into(),
             },
@@ -139,11 +139,21 @@ impl Listener {
     }
 
     /// Accepts connections forever, passing admitted ones to `admitted`.
-    pub async fn run(self, server: std::sync::Arc<Server>, admitted: mpsc::UnboundedSender<Accepted>) {
+    pub async fn run(
+        self,
+        server: std::sync::Arc<Server>,
+        admitted: mpsc::UnboundedSender<Accepted>,
+    ) {
         loop {
             let accepted = match &self {
-                Listener::Tcp(l) => l.accept().await.and_then(|(s, peer)| tcp_accepted(&server, s, peer)),
-                Listener::Unix(l) => l.accept().await.and_then(|(s, _)| s.into_std().map(Accepted::Unix)),
+                Listener::Tcp(l) => l
+                    .accept()
+                    .await
+                    .and_then(|(s, peer)| tcp_accepted(&server, s, peer)),
+                Listener::Unix(l) => l
+                    .accept()
+                    .await
+                    .and_then(|(s, _)| s.into_std().map(Accepted::Unix)),
             };
             match accepted {
                 Ok(conn) => {
@@ -195,7 +205,9 @@ fn set_keepalive(stream: &std::net::TcpStream, interval: u64) {
 /// Redis 7.2 turns away non-loopback clients while protected mode is on
 /// and the default user has no password, whatever the bind addresses.
 fn denied_by_protected_mode(config: &Config, peer: IpAddr) -> bool {
-    config.protected_mode() && crate::security::auth::default_user_nopass(config) && !is_loopback(peer)
+    config.protected_mode()
+        && crate::security::auth::default_user_nopass(config)
+        && !is_loopback(peer)
 }
 
 /// Redis's test: an IPv4 address in 127/8 or exactly `::1`.

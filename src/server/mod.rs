@@ -91,7 +91,10 @@ pub fn run(config: Config) -> std::io::Result<()> {
     runtime.block_on(accept_loop(server, workers))
 }
 
-fn spawn_worker(index: usize, server: Arc<Server>) -> std::io::Result<mpsc::UnboundedSender<Accepted>> {
+fn spawn_worker(
+    index: usize,
+    server: Arc<Server>,
+) -> std::io::Result<mpsc::UnboundedSender<Accepted>> {
     let (tx, mut rx) = mpsc::unbounded_channel::<Accepted>();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -109,7 +112,10 @@ fn spawn_worker(index: usize, server: Arc<Server>) -> std::io::Result<mpsc::Unbo
     Ok(tx)
 }
 
-async fn accept_loop(server: Arc<Server>, workers: Vec<mpsc::UnboundedSender<Accepted>>) -> std::io::Result<()> {
+async fn accept_loop(
+    server: Arc<Server>,
+    workers: Vec<mpsc::UnboundedSender<Accepted>>,
+) -> std::io::Result<()> {
     let listeners = listener::bind_all(&server.config).await?;
     let (tx, mut rx) = mpsc::unbounded_channel();
     for l in listeners {

@@ -27,7 +27,13 @@ fn format_line(secs: u64, micros: u32, client: &Client, cmd: &Command, args: &Ar
     let mut line = format!("+{secs}.{micros:06} [{} ", client.db).into_bytes();
     if client.handle.is_unix() {
         line.extend_from_slice(b"unix:");
-        line.extend_from_slice(client.addr.strip_suffix(":0").unwrap_or(&client.addr).as_bytes());
+        line.extend_from_slice(
+            client
+                .addr
+                .strip_suffix(":0")
+                .unwrap_or(&client.addr)
+                .as_bytes(),
+        );
     } else {
         line.extend_from_slice(client.addr.as_bytes());
     }
@@ -102,7 +108,15 @@ mod tests {
         );
         let hello = Command::new("hello", -1, |_| {});
         let base = b"HELLO3AUTHupSETNAMEx";
-        let spans = [(0, 5), (5, 6), (6, 10), (10, 11), (11, 12), (12, 19), (19, 20)];
+        let spans = [
+            (0, 5),
+            (5, 6),
+            (6, 10),
+            (10, 11),
+            (11, 12),
+            (12, 19),
+            (19, 20),
+        ];
         let line = format_line(1, 0, &client, &hello, &Args::new(base, &spans));
         assert_eq!(
             line,

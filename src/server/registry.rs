@@ -159,7 +159,8 @@ impl ClientHandle {
     pub fn info_line_with(&self, argv_mem: usize) -> Vec<u8> {
         let now = coarse_now_ms();
         let meta = self.meta.lock();
-        let text = |v: &Option<Vec<u8>>| String::from_utf8_lossy(v.as_deref().unwrap_or(b"")).into_owned();
+        let text =
+            |v: &Option<Vec<u8>>| String::from_utf8_lossy(v.as_deref().unwrap_or(b"")).into_owned();
         let qbuf = self.qbuf.load(Ordering::Relaxed);
         let rbs = self.rbs.load(Ordering::Relaxed);
         let omem = self.omem.load(Ordering::Relaxed);
