@@ -330,9 +330,10 @@ fn client_list(ctx: &mut Ctx<'_>) {
     } else if argc > 3 && ctx.arg(2).eq_ignore_ascii_case(b"id") {
         let mut ids = Vec::with_capacity(argc - 3);
         for arg in ctx.args.iter().skip(3) {
+            // Any integer is accepted; ids that cannot exist simply match nothing.
             match parse_i64(arg) {
-                Some(id) if id > 0 => ids.push(id as u64),
-                _ => return ctx.out.error("ERR Invalid client ID"),
+                Some(id) => ids.push(id as u64),
+                None => return ctx.out.error("ERR Invalid client ID"),
             }
         }
         wanted_ids = Some(ids);
