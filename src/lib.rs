@@ -12,6 +12,7 @@ pub mod config;
 pub mod keyspace;
 pub mod log;
 pub mod protocol;
+pub mod security;
 pub mod server;
 pub mod util;
 

@@ -196,6 +196,7 @@ fn file_syntax_quotes_units_aliases_includes_and_repeats() {
     let path = write_conf(&dir, "main.conf", &conf);
     let server = TestServer::start_with_args(&[&path], &["--hz", "40"]);
     let mut raw = server.raw();
+    assert_eq!(raw.cmd(&["AUTH", "p wA\n"]), "+OK\r\n");
     let expect = [
         ("requirepass", "p wA\n"),
         ("masteruser", "it's"),

@@ -11,6 +11,8 @@ use super::{Args, Command, Ctx, flag};
 use crate::keyspace::Locked;
 use crate::protocol::Reply;
 use crate::protocol::reply::c_string;
+use crate::security::auth;
+use crate::server::monitor;
 use crate::server::{Client, Server};
 
 /// Executes `args` for `client`, appending the reply to `buf`.
@@ -26,10 +28,16 @@ pub fn execute(server: &Server, client: &mut Client, args: Args<'_>, buf: &mut V
         ));
         return;
     }
+    if !client.authenticated && !cmd.has(flag::NO_AUTH) && auth::required(&server.config) {
+        out.error(auth::NOAUTH);
+        return;
+    }
     let Some(handler) = cmd.handler else {
         return;
     };
-    let locked = lock_keys(server, client.db, cmd, &args);
+    client.handle.set_last_cmd(cmd);
+    let mut locked = lock_keys(server, client.db, cmd, &args);
+    locked.no_touch = client.no_touch && cmd.name != "touch";
     let mut ctx = Ctx {
         server,
         client,
@@ -41,6 +49,7 @@ pub fn execute(server: &Server, client: &mut Client, args: Args<'_>, buf: &mut V
     let ran = run_guarded(handler, &mut ctx);
     if ran {
         propagate(cmd, ctx.client.db, &args, ctx.locked);
+        monitor::feed(server, ctx.client, cmd, &args);
     }
 }
 

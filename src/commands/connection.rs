@@ -1,7 +1,8 @@
-//! Connection commands: PING, ECHO, QUIT, SELECT, HELLO, RESET.
+//! Connection commands: PING, ECHO, QUIT, SELECT, AUTH, HELLO, RESET.
 
 use crate::command::{Command, Ctx, acl, flag};
 use crate::protocol::reply::c_string;
+use crate::security::auth;
 use crate::util::num::parse_i64;
 
 pub fn register(t: &mut Vec<Command>) {
@@ -46,6 +47,25 @@ pub fn register(t: &mut Vec<Command>) {
                 "Changes the selected database.",
             )
             .args("index"),
+    );
+    t.push(
+        conn(Command::new("auth", -2, auth_command))
+            .flags(
+                flag::NOSCRIPT
+                    | flag::LOADING
+                    | flag::STALE
+                    | flag::FAST
+                    | flag::NO_AUTH
+                    | flag::SENTINEL
+                    | flag::ALLOW_BUSY,
+            )
+            .doc(
+                "connection",
+                "1.0.0",
+                "O(N) where N is the number of passwords defined for the user",
+                "Proves the connection's identity to the server.",
+            )
+            .args("[username] password"),
     );
     t.push(
         conn(Command::new("hello", -1, hello))
@@ -101,7 +121,7 @@ fn quit(ctx: &mut Ctx<'_>) {
 
 fn select(ctx: &mut Ctx<'_>) {
     if let Some(index) = super::db::db_index_arg(ctx, ctx.arg(1)) {
-        ctx.client.db = index;
+        ctx.client.select(index);
         ctx.out.ok();
     }
 }
@@ -111,9 +131,44 @@ pub fn valid_client_name(name: &[u8]) -> bool {
     name.iter().all(|&c| (b'!'..=b'~').contains(&c))
 }
 
+/// Logs the client in as `user`; on failure replies Redis's error and returns false.
+fn authenticate(ctx: &mut Ctx<'_>, user: &[u8], password: &[u8]) -> bool {
+    match auth::check(&ctx.server.config, user, password) {
+        Ok(_) => {
+            ctx.client.authenticated = true;
+            true
+        }
+        Err(text) => {
+            ctx.out.error(text);
+            false
+        }
+    }
+}
+
+fn auth_command(ctx: &mut Ctx<'_>) {
+    let (user, password) = match ctx.args.len() {
+        2 if auth::default_user_nopass(&ctx.server.config) => {
+            ctx.out.error(
+                "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?",
+            );
+            return;
+        }
+        2 => (auth::DEFAULT_USER.as_bytes(), ctx.arg(1)),
+        3 => (ctx.arg(1), ctx.arg(2)),
+        _ => {
+            ctx.out.error(super::SYNTAX);
+            return;
+        }
+    };
+    if authenticate(ctx, user, password) {
+        ctx.out.ok();
+    }
+}
+
 fn hello(ctx: &mut Ctx<'_>) {
     let mut resp3 = ctx.client.resp3;
     let mut name = None;
+    let mut credentials = None;
     if ctx.args.len() > 1 {
         let version = match parse_i64(ctx.arg(1)) {
             Some(v) => v,
@@ -133,11 +188,7 @@ fn hello(ctx: &mut Ctx<'_>) {
             let opt = ctx.arg(i);
             let more = ctx.args.len() - i - 1;
             if opt.eq_ignore_ascii_case(b"AUTH") && more >= 2 {
-                if !ctx.arg(i + 1).eq_ignore_ascii_case(b"default") {
-                    ctx.out
-                        .error("WRONGPASS invalid username-password pair or user is disabled.");
-                    return;
-                }
+                credentials = Some((ctx.arg(i + 1), ctx.arg(i + 2)));
                 i += 3;
             } else if opt.eq_ignore_ascii_case(b"SETNAME") && more >= 1 {
                 let candidate = ctx.arg(i + 1);
@@ -147,7 +198,7 @@ fn hello(ctx: &mut Ctx<'_>) {
                     );
                     return;
                 }
-                name = Some(candidate.to_vec());
+                name = Some(candidate);
                 i += 2;
             } else {
                 let msg = [
@@ -160,10 +211,19 @@ fn hello(ctx: &mut Ctx<'_>) {
             }
         }
     }
-    ctx.client.resp3 = resp3;
+    if let Some((user, password)) = credentials
+        && !authenticate(ctx, user, password)
+    {
+        return;
+    }
+    if !ctx.client.authenticated && auth::required(&ctx.server.config) {
+        ctx.out.error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time");
+        return;
+    }
+    ctx.client.set_resp3(resp3);
     ctx.out.set_resp3(resp3);
     if let Some(name) = name {
-        ctx.client.name = Some(name).filter(|n| !n.is_empty());
+        ctx.client.set_name(name);
     }
     let out = &mut ctx.out;
     out.map(7);
@@ -183,8 +243,15 @@ fn hello(ctx: &mut Ctx<'_>) {
     out.array(0);
 }
 
+/// RESET: a fresh connection's state; with a password set, that means
+/// logged out; a monitor stops monitoring.
 fn reset(ctx: &mut Ctx<'_>) {
-    ctx.client.reset();
+    let authenticated = auth::default_user_nopass(&ctx.server.config);
+    ctx.client.reset(authenticated);
+    ctx.client
+        .handle
+        .set_flag(crate::server::registry::flags::MONITOR, false);
+    ctx.server.clients.stop_monitor(ctx.client.id);
     ctx.out.set_resp3(false);
     ctx.out.simple("RESET");
 }

@@ -2,6 +2,7 @@
 //! and implements them; this module lists the families and the error texts
 //! they share.
 
+pub mod client;
 pub mod config;
 pub mod connection;
 pub mod db;
@@ -16,6 +17,7 @@ use crate::command::Command;
 /// Adds every family's commands to the table.
 pub fn register_all(table: &mut Vec<Command>) {
     connection::register(table);
+    client::register(table);
     strings::register(table);
     keys::register(table);
     db::register(table);

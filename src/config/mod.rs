@@ -405,6 +405,30 @@ impl Config {
     fn apply_line(&mut self, name: &str, args: &[String]) -> Result<(), String> {
         let i = table::lookup(name).ok_or("Bad directive or wrong number of arguments")?;
         let d = &DIRECTIVES[i];
+        // Like Redis, a multi-word directive given one argument
+        // (`--save "900 1"`) is split on spaces.
+        let split: Vec<String>;
+        let args = match (d.kind, args) {
+            (
+                Kind::Special(
+                    Special::Bind
+                    | Special::Save
+                    | Special::ClientOutputBufferLimit
+                    | Special::OomScoreAdjValues
+                    | Special::Percentiles
+                    | Special::ShutdownFlags,
+                ),
+                [one],
+            ) if one.contains(' ') => {
+                split = one
+                    .split(' ')
+                    .filter(|w| !w.is_empty())
+                    .map(str::to_string)
+                    .collect();
+                &split[..]
+            }
+            _ => args,
+        };
         let values = self.values.get_mut();
         let value = canonical(d, args, &values[i])?;
         if d.kind == Kind::Special(Special::Dir) {

@@ -217,6 +217,8 @@ pub struct Locked<'a> {
     pub dirty: u64,
     /// Set when the command emitted its own effect records instead of its argv.
     pub effects_emitted: bool,
+    /// CLIENT NO-TOUCH: reads leave keys' access clocks alone.
+    pub no_touch: bool,
 }
 
 impl<'a> Locked<'a> {
@@ -227,6 +229,7 @@ impl<'a> Locked<'a> {
             now: now_ms(),
             dirty: 0,
             effects_emitted: false,
+            no_touch: false,
         }
     }
 
@@ -350,6 +353,9 @@ impl DbView<'_, '_> {
     /// The key's value if it exists and has not expired; expired keys are
     /// deleted here. Counts as an access for OBJECT IDLETIME.
     pub fn get(&mut self, key: &[u8]) -> Option<&mut Value> {
+        if self.locked.no_touch {
+            return self.peek(key);
+        }
         let hash = hash_key(key);
         self.expire_if_due(hash, key);
         let (db, clock) = (self.db, lru_clock(self.locked.now));

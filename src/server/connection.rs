@@ -5,81 +5,284 @@
 //! batch costs one read and one write system call. Buffers are reused for
 //! the life of the connection; the parser borrows arguments from the read
 //! buffer instead of copying them.
+//!
+//! The loop is generic over the stream, so TCP and unix socket clients run
+//! the same code. Besides its socket, a connection listens to its push
+//! channel (MONITOR lines, CLIENT KILL, idle timeout; pub/sub later).
+//!
+//! Back-pressure: a connection reads no new commands until its output has
+//! been written, so a client that does not read its replies stalls only
+//! itself and holds at most about one flush worth of replies; the
+//! `client-output-buffer-limit` of its class closes it when the unsent
+//! output passes the hard limit, or stays over the soft limit too long.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 use bytes::{Buf, BytesMut};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::mpsc;
 
-use super::registry::ClientHandle;
+use super::client::ReplyMode;
+use super::listener::Accepted;
+use super::registry::{ClientHandle, Push, coarse_now_ms, flags};
 use super::{Client, Server};
-use crate::command::{Args, dispatch};
+use crate::command::{Args, Command, dispatch};
+use crate::config::{ClientClass, OutputLimit};
 use crate::protocol::{Parser, ProtocolError, Reply, Source};
 
 const READ_CHUNK: usize = 16 * 1024;
 /// Replies beyond this are written out mid-batch so output stays bounded.
 const FLUSH_AT: usize = 1 << 20;
 
-pub async fn serve(mut stream: TcpStream, server: Arc<Server>) {
-    let addr = stream
-        .peer_addr()
-        .map(|a| a.to_string())
-        .unwrap_or_default();
-    let laddr = stream
-        .local_addr()
-        .map(|a| a.to_string())
-        .unwrap_or_default();
-    let mut client = Client::new(server.new_client_id(), addr, laddr);
+/// Serves an admitted connection until it closes, then frees its slot.
+pub async fn serve(accepted: Accepted, server: Arc<Server>) {
+    match accepted {
+        Accepted::Tcp(std_stream) => {
+            let fd = std::os::fd::AsRawFd::as_raw_fd(&std_stream);
+            let addr = std_stream
+                .peer_addr()
+                .map(|a| a.to_string())
+                .unwrap_or_default();
+            let laddr = std_stream
+                .local_addr()
+                .map(|a| a.to_string())
+                .unwrap_or_default();
+            match tokio::net::TcpStream::from_std(std_stream) {
+                Ok(stream) => serve_stream(stream, (addr, laddr, fd, false), server).await,
+                Err(_) => server.clients.release(),
+            }
+        }
+        Accepted::Unix(std_stream) => {
+            let fd = std::os::fd::AsRawFd::as_raw_fd(&std_stream);
+            // Redis shows the socket's own path, with port 0, on both sides.
+            let path = std_stream
+                .local_addr()
+                .ok()
+                .and_then(|a| a.as_pathname().map(|p| p.to_string_lossy().into_owned()))
+                .unwrap_or_default();
+            let addr = format!("{path}:0");
+            match tokio::net::UnixStream::from_std(std_stream) {
+                Ok(stream) => serve_stream(stream, (addr.clone(), addr, fd, true), server).await,
+                Err(_) => server.clients.release(),
+            }
+        }
+    }
+}
+
+async fn serve_stream<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: S,
+    (addr, laddr, fd, unix): (String, String, i32, bool),
+    server: Arc<Server>,
+) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let handle = Arc::new(ClientHandle::new(
+        server.new_client_id(),
+        addr,
+        laddr,
+        fd,
+        tx,
+    ));
+    handle.set_flag(flags::UNIX, unix);
+    server.clients.register(handle.clone());
     server
         .stats
         .total_connections_received
         .fetch_add(1, Ordering::Relaxed);
-    server.clients.register(Arc::new(ClientHandle {
-        id: client.id,
-        addr: client.addr.clone(),
-        laddr: client.laddr.clone(),
-    }));
-    serve_client(&mut stream, &server, &mut client).await;
+    let authenticated = crate::security::auth::default_user_nopass(&server.config);
+    let mut client = Client::with_handle(handle, authenticated);
+    let mut conn = Conn {
+        stream,
+        pushes: rx,
+        input: BytesMut::with_capacity(READ_CHUNK),
+        output: Vec::with_capacity(READ_CHUNK),
+        parser: Parser::new(server.config.proto_max_bulk_len()),
+        soft_since: None,
+    };
+    conn.run(&server, &mut client).await;
     server.clients.unregister(client.id);
 }
 
-async fn serve_client(stream: &mut TcpStream, server: &Server, client: &mut Client) {
-    let mut input = BytesMut::with_capacity(READ_CHUNK);
-    let mut output: Vec<u8> = Vec::with_capacity(READ_CHUNK);
-    let mut parser = Parser::new(server.config.proto_max_bulk_len());
-    loop {
-        reserve_for_next_read(&mut input, &parser);
-        match stream.read_buf(&mut input).await {
-            Ok(0) | Err(_) => return,
-            Ok(_) => {}
-        }
+struct Conn<S> {
+    stream: S,
+    pushes: mpsc::UnboundedReceiver<Push>,
+    input: BytesMut,
+    output: Vec<u8>,
+    parser: Parser,
+    /// When the unsent output first went over the soft limit, if it still is.
+    soft_since: Option<i64>,
+}
+
+enum Event {
+    Push(Option<Push>),
+    Io(std::io::Result<usize>),
+    Tick,
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
+    async fn run(&mut self, server: &Server, client: &mut Client) {
         loop {
-            let outcome = run_batch(server, client, &mut parser, &mut input, &mut output);
-            if !output.is_empty() {
-                if stream.write_all(&output).await.is_err() {
-                    return;
-                }
-                output.clear();
-                if output.capacity() > 4 * FLUSH_AT {
-                    output.shrink_to(READ_CHUNK);
-                }
+            if !self.flush(server, client).await {
+                return;
             }
-            match outcome {
-                Batch::Close => return,
-                Batch::FlushNeeded => continue,
-                Batch::Done => break,
+            reserve_for_next_read(&mut self.input, &self.parser);
+            let event = tokio::select! {
+                biased;
+                push = self.pushes.recv() => Event::Push(push),
+                read = self.stream.read_buf(&mut self.input) => Event::Io(read),
+            };
+            match event {
+                Event::Push(Some(Push::Data(bytes))) => {
+                    self.output.extend_from_slice(&bytes);
+                    continue;
+                }
+                Event::Io(Ok(n)) if n > 0 => {}
+                _ => return,
             }
-        }
-        if input.len() > server.config.client_query_buffer_limit() {
-            crate::log::warning(&format!(
-                "Closing client that reached max query buffer length: id={} addr={}",
-                client.id, client.addr
-            ));
-            return;
+            client
+                .handle
+                .last_interaction_ms
+                .store(coarse_now_ms(), Ordering::Relaxed);
+            self.publish(client);
+            if !self.execute_input(server, client).await {
+                return;
+            }
+            if self.input.len() > server.config.client_query_buffer_limit() {
+                crate::log::warning(&format!(
+                    "Closing client that reached max query buffer length: {}",
+                    String::from_utf8_lossy(&client.handle.info_line())
+                ));
+                return;
+            }
         }
     }
+
+    /// Runs every complete command read so far; false when the connection must close.
+    async fn execute_input(&mut self, server: &Server, client: &mut Client) -> bool {
+        loop {
+            let outcome = run_batch(
+                server,
+                client,
+                &mut self.parser,
+                &mut self.input,
+                &mut self.output,
+            );
+            match outcome {
+                Batch::Done => return true,
+                Batch::FlushNeeded => {
+                    if !self.flush(server, client).await {
+                        return false;
+                    }
+                }
+                Batch::Paused(wait_ms) => {
+                    if !self.flush(server, client).await || !self.wait(wait_ms).await {
+                        return false;
+                    }
+                }
+                Batch::Close => {
+                    self.flush(server, client).await;
+                    return false;
+                }
+            }
+        }
+    }
+
+    /// Sleeps for a paused command, still honouring CLIENT KILL.
+    async fn wait(&mut self, ms: i64) -> bool {
+        // Short naps: CLIENT UNPAUSE may end the pause early.
+        let nap = Duration::from_millis(ms.clamp(1, 10) as u64);
+        let event = tokio::select! {
+            biased;
+            push = self.pushes.recv() => Event::Push(push),
+            _ = tokio::time::sleep(nap) => Event::Tick,
+        };
+        match event {
+            Event::Push(Some(Push::Data(bytes))) => {
+                self.output.extend_from_slice(&bytes);
+                true
+            }
+            Event::Tick => true,
+            _ => false,
+        }
+    }
+
+    /// Writes all pending output, taking pushed data meanwhile and
+    /// enforcing the output buffer limits; false when the connection must close.
+    async fn flush(&mut self, server: &Server, client: &mut Client) -> bool {
+        let mut written = 0;
+        while written < self.output.len() {
+            let limit = server
+                .config
+                .client_output_buffer_limit(client_class(&client.handle));
+            let pending = self.output.len() - written;
+            if self.over_limit(limit, pending) {
+                client.handle.omem.store(pending, Ordering::Relaxed);
+                crate::log::warning(&format!(
+                    "Client {} scheduled to be closed ASAP for overcoming of output buffer limits.",
+                    String::from_utf8_lossy(&client.handle.info_line())
+                ));
+                return false;
+            }
+            // While over the soft limit, wake up to see whether time ran out.
+            let over_soft = self.soft_since.is_some();
+            let tick = async move {
+                if over_soft {
+                    tokio::time::sleep(Duration::from_millis(100)).await
+                } else {
+                    std::future::pending().await
+                }
+            };
+            let event = tokio::select! {
+                biased;
+                push = self.pushes.recv() => Event::Push(push),
+                wrote = self.stream.write(&self.output[written..]) => Event::Io(wrote),
+                _ = tick => Event::Tick,
+            };
+            match event {
+                Event::Push(Some(Push::Data(bytes))) => self.output.extend_from_slice(&bytes),
+                Event::Io(Ok(n)) if n > 0 => written += n,
+                Event::Tick => {}
+                _ => return false,
+            }
+        }
+        self.soft_since = None;
+        self.output.clear();
+        if self.output.capacity() > 4 * FLUSH_AT {
+            self.output.shrink_to(READ_CHUNK);
+        }
+        true
+    }
+
+    /// Redis's rule: over the hard limit at once, or over the soft limit for
+    /// longer than its seconds.
+    fn over_limit(&mut self, limit: OutputLimit, pending: usize) -> bool {
+        let pending = pending as u64;
+        if limit.hard != 0 && pending >= limit.hard {
+            return true;
+        }
+        if limit.soft == 0 || pending < limit.soft {
+            self.soft_since = None;
+            return false;
+        }
+        let now = coarse_now_ms();
+        let since = *self.soft_since.get_or_insert(now);
+        now - since > (limit.soft_seconds as i64).saturating_mul(1000)
+    }
+
+    /// What CLIENT LIST shows of the buffers, refreshed once per read, before
+    /// the batch runs (so a client listing itself sees its own request).
+    fn publish(&self, client: &Client) {
+        let handle = &client.handle;
+        handle.qbuf.store(self.input.len(), Ordering::Relaxed);
+        handle.rbs.store(self.input.capacity(), Ordering::Relaxed);
+    }
+}
+
+/// The output-limit class of a client. Monitors are normal clients here, as
+/// in Redis; pub/sub and replicas get their classes when they exist.
+fn client_class(_handle: &ClientHandle) -> ClientClass {
+    ClientClass::Normal
 }
 
 #[derive(PartialEq, Eq)]
@@ -88,6 +291,8 @@ enum Batch {
     Done,
     /// Output grew past its bound; write it and go on.
     FlushNeeded,
+    /// CLIENT PAUSE holds the next command for about this many ms.
+    Paused(i64),
     /// The connection must close after the output is written.
     Close,
 }
@@ -117,7 +322,18 @@ fn run_batch(
                 Source::Input => input,
                 Source::Scratch => &parser.scratch,
             };
-            dispatch::execute(server, client, Args::new(base, &parser.spans), output);
+            let args = Args::new(base, &parser.spans);
+            if server.pause.active()
+                && let Some(wait) = server.pause.holds(command_of(server, &args))
+            {
+                // Left unconsumed: the parser reads it again after the pause.
+                return Batch::Paused(wait);
+            }
+            let mark = output.len();
+            dispatch::execute(server, client, args, output);
+            if client.reply_mode != ReplyMode::On {
+                apply_reply_mode(client, output, mark);
+            }
         }
         input.advance(parsed.consumed);
         if client.close_after_reply {
@@ -129,14 +345,42 @@ fn run_batch(
     }
 }
 
+/// CLIENT REPLY OFF drops every reply; SKIP drops the next command's.
+fn apply_reply_mode(client: &mut Client, output: &mut Vec<u8>, mark: usize) {
+    match client.reply_mode {
+        ReplyMode::Off => output.truncate(mark),
+        ReplyMode::Skip => {
+            output.truncate(mark);
+            client.reply_mode = ReplyMode::On;
+        }
+        // Set by the command that just ran: its own reply is already none.
+        ReplyMode::SkipNext => client.reply_mode = ReplyMode::Skip,
+        ReplyMode::On => {}
+    }
+}
+
+/// The table entry `args` would run, subcommand included, for the pause rule.
+fn command_of<'s>(server: &'s Server, args: &Args<'_>) -> Option<&'s Command> {
+    let cmd = server.commands.lookup(args.get(0))?;
+    if args.len() > 1
+        && let Some(sub) = cmd.subcommand(args.get(1))
+    {
+        return Some(sub);
+    }
+    Some(cmd)
+}
+
 /// Feeds a whole request stream to an in-process server and returns every
 /// reply byte, exactly as a connection would: for tests and fuzzing of the
-/// dispatcher without sockets. Stops at a protocol error or QUIT.
+/// dispatcher without sockets. Stops at a protocol error or QUIT; a CLIENT
+/// PAUSE is waited out by spinning.
 pub fn run_requests(server: &Server, client: &mut Client, requests: &[u8]) -> Vec<u8> {
     let mut parser = Parser::new(server.config.proto_max_bulk_len());
     let mut input = BytesMut::from(requests);
     let mut output = Vec::new();
-    while run_batch(server, client, &mut parser, &mut input, &mut output) == Batch::FlushNeeded {}
+    while let Batch::FlushNeeded | Batch::Paused(_) =
+        run_batch(server, client, &mut parser, &mut input, &mut output)
+    {}
     output
 }
 

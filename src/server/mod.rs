@@ -6,20 +6,22 @@
 //! path has no hand-off between threads and no work-stealing wake-ups;
 //! cores meet only on the shard locks of keys they share. One acceptor
 //! hands new sockets to workers in turn, which balances connections across
-//! cores for TCP and unix sockets alike.
+//! cores for TCP and unix sockets alike; it also runs the clients cron
+//! (idle timeouts).
 
 pub mod client;
 pub mod connection;
 pub mod lifecycle;
+pub mod listener;
+pub mod monitor;
+pub mod pause;
 pub mod registry;
 pub mod stats;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
 pub use client::Client;
@@ -27,6 +29,8 @@ pub use client::Client;
 use crate::command::CommandTable;
 use crate::config::Config;
 use crate::keyspace::Keyspace;
+use listener::Accepted;
+use registry::{Push, coarse_now_ms, flags};
 
 /// State every connection shares.
 pub struct Server {
@@ -39,6 +43,7 @@ pub struct Server {
     pub lastsave: AtomicI64,
     pub clients: registry::ClientRegistry,
     pub stats: stats::ServerStats,
+    pub pause: pause::Pause,
 }
 
 impl Server {
@@ -52,6 +57,7 @@ impl Server {
             lastsave: AtomicI64::new(crate::keyspace::now_ms() / 1000),
             clients: registry::ClientRegistry::default(),
             stats: stats::ServerStats::default(),
+            pause: pause::Pause::default(),
         }
     }
 
@@ -77,10 +83,9 @@ pub fn run(config: Config) -> std::io::Result<()> {
     let hz_source = server.clone();
     crate::keyspace::expire::spawn(server.keyspace.clone(), move || hz_source.config.hz());
 
-    let workers: Vec<mpsc::UnboundedSender<std::net::TcpStream>> =
-        (0..worker_count(&server.config))
-            .map(|i| spawn_worker(i, server.clone()))
-            .collect::<std::io::Result<_>>()?;
+    let workers: Vec<mpsc::UnboundedSender<Accepted>> = (0..worker_count(&server.config))
+        .map(|i| spawn_worker(i, server.clone()))
+        .collect::<std::io::Result<_>>()?;
 
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -91,8 +96,8 @@ pub fn run(config: Config) -> std::io::Result<()> {
 fn spawn_worker(
     index: usize,
     server: Arc<Server>,
-) -> std::io::Result<mpsc::UnboundedSender<std::net::TcpStream>> {
-    let (tx, mut rx) = mpsc::unbounded_channel::<std::net::TcpStream>();
+) -> std::io::Result<mpsc::UnboundedSender<Accepted>> {
+    let (tx, mut rx) = mpsc::unbounded_channel::<Accepted>();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -101,114 +106,56 @@ fn spawn_worker(
         .spawn(move || {
             let local = tokio::task::LocalSet::new();
             local.block_on(&runtime, async move {
-                while let Some(stream) = rx.recv().await {
-                    let server = server.clone();
-                    tokio::task::spawn_local(async move {
-                        if let Ok(stream) = tokio::net::TcpStream::from_std(stream) {
-                            connection::serve(stream, server).await;
-                        }
-                    });
+                while let Some(accepted) = rx.recv().await {
+                    tokio::task::spawn_local(connection::serve(accepted, server.clone()));
                 }
             });
         })?;
     Ok(tx)
 }
 
-/// Binds every configured address; a `-` prefix marks an address that may be missing.
-async fn bind_all(config: &Config) -> std::io::Result<Vec<TcpListener>> {
-    let mut listeners = Vec::new();
-    for addr in config.bind() {
-        let (optional, host) = match addr.strip_prefix('-') {
-            Some(host) => (true, host),
-            None => (false, addr.as_str()),
-        };
-        let host = match host {
-            "*" => "0.0.0.0",
-            "::*" => "::",
-            other => other,
-        };
-        let target: SocketAddr = match host.parse::<std::net::IpAddr>() {
-            Ok(ip) => SocketAddr::new(ip, config.port()),
-            Err(_) => match tokio::net::lookup_host((host, config.port())).await?.next() {
-                Some(a) => a,
-                None => continue,
-            },
-        };
-        match bind_one(target) {
-            Ok(l) => listeners.push(l),
-            Err(_) if optional => {}
-            Err(e) => {
-                return Err(std::io::Error::new(
-                    e.kind(),
-                    format!(
-                        "Could not create server TCP listening socket {host}:{}: {e}",
-                        config.port()
-                    ),
-                ));
-            }
-        }
-    }
-    Ok(listeners)
-}
-
-fn bind_one(addr: SocketAddr) -> std::io::Result<TcpListener> {
-    let socket = socket2::Socket::new(
-        socket2::Domain::for_address(addr),
-        socket2::Type::STREAM,
-        None,
-    )?;
-    if addr.is_ipv6() {
-        socket.set_only_v6(true)?;
-    }
-    socket.set_reuse_address(true)?;
-    socket.set_nonblocking(true)?;
-    socket.bind(&addr.into())?;
-    socket.listen(511)?;
-    TcpListener::from_std(socket.into())
-}
-
 async fn accept_loop(
     server: Arc<Server>,
-    workers: Vec<mpsc::UnboundedSender<std::net::TcpStream>>,
+    workers: Vec<mpsc::UnboundedSender<Accepted>>,
 ) -> std::io::Result<()> {
-    let listeners = bind_all(&server.config).await?;
-    for l in &listeners {
-        crate::log::notice(&format!(
-            "Ready to accept connections tcp on {}",
-            l.local_addr()?
-        ));
-    }
+    let listeners = listener::bind_all(&server.config).await?;
     let (tx, mut rx) = mpsc::unbounded_channel();
-    for listener in listeners {
-        let tx = tx.clone();
-        tokio::spawn(async move {
-            loop {
-                match listener.accept().await {
-                    Ok((stream, _)) => {
-                        if tx.send(stream).is_err() {
-                            return;
-                        }
-                    }
-                    Err(e) => {
-                        crate::log::warning(&format!("Accepting client connection: {e}"));
-                        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-                    }
-                }
-            }
-        });
+    for l in listeners {
+        crate::log::notice(&format!("Ready to accept connections {}", l.describe()));
+        tokio::spawn(l.run(server.clone(), tx.clone()));
     }
     drop(tx);
+    tokio::spawn(clients_cron(server.clone()));
     let mut next = 0;
-    while let Some(stream) = rx.recv().await {
-        let _ = stream.set_nodelay(true);
-        let Ok(std_stream) = stream.into_std() else {
-            continue;
-        };
-        if workers[next].send(std_stream).is_err() {
+    while let Some(accepted) = rx.recv().await {
+        if let Err(mpsc::error::SendError(_)) = workers[next].send(accepted) {
+            server.clients.release();
             break;
         }
         next = (next + 1) % workers.len();
     }
-    let _ = server;
     Ok(())
+}
+
+/// Redis's clientsCron, for what cannot wait for a client's next request:
+/// closing idle clients. Reads `timeout` on every pass, so CONFIG SET
+/// takes effect at once.
+async fn clients_cron(server: Arc<Server>) {
+    loop {
+        let period = Duration::from_millis(1000 / u64::from(server.config.hz().max(1)));
+        tokio::time::sleep(period).await;
+        let timeout_ms = server.config.timeout().saturating_mul(1000) as i64;
+        if timeout_ms == 0 {
+            continue;
+        }
+        let now = coarse_now_ms();
+        server.clients.for_each(|client| {
+            let idle = now - client.last_interaction_ms.load(Ordering::Relaxed);
+            // Monitors count as replicas in Redis, which never time out.
+            if idle > timeout_ms && !client.has_flag(flags::MONITOR) {
+                crate::log::verbose("Closing idle client");
+                client.push(Push::Kill);
+            }
+        });
+    }
 }

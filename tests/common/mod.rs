@@ -66,6 +66,31 @@ impl TestServer {
         None
     }
 
+    /// Starts the binary listening only on the unix socket `path` (port 0).
+    pub fn start_unix_only(path: &str, extra: &[&str]) -> TestServer {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_ferrodis"))
+            .args(["--port", "0", "--unixsocket", path])
+            .args(extra)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn ferrodis");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(mut s) = std::os::unix::net::UnixStream::connect(path) {
+                let _ = s.write_all(b"PING\r\n");
+                let mut buf = [0u8; 7];
+                if s.read_exact(&mut buf).is_ok() && &buf == b"+PONG\r\n" {
+                    return TestServer { child, port: 0 };
+                }
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("ferrodis did not start on {path}");
+    }
+
     /// Resident memory of the server process in KiB, from /proc.
     pub fn rss_kib(&self) -> u64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
@@ -137,8 +162,9 @@ fn spawn_until_pong(what: &str, make: impl Fn(u16) -> Command) -> (Child, u16) {
         while Instant::now() < deadline {
             if let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) {
                 let _ = s.write_all(b"PING\r\n");
+                // A server with requirepass answers NOAUTH: alive all the same.
                 let mut buf = [0u8; 7];
-                if s.read_exact(&mut buf).is_ok() && &buf == b"+PONG\r\n" {
+                if s.read_exact(&mut buf).is_ok() && (&buf == b"+PONG\r\n" || &buf == b"-NOAUTH") {
                     if listens_on(child.id(), port) {
                         return (child, port);
                     }

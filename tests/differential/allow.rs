@@ -323,7 +323,20 @@ pub static ALLOW: &[Entry] = &[
         Check(same_help_shape),
         "help text is written in Ferrodis's own words; the usage line and the HELP entry are compared",
     ),
+    entry(
+        Command("CLIENT HELP"),
+        Check(same_help_shape),
+        "help text is written in Ferrodis's own words; the usage line and the HELP entry are compared",
+    ),
     // ---- Redis 7.0 (the oracle) against 7.2 (the target). ----
+    Entry {
+        oracle_below: Some((7, 2)),
+        ..entry(
+            Command("HELLO"),
+            KnownDiff(hello_name_checked_before_auth),
+            "7.2 rejects an invalid SETNAME name while parsing, before AUTH is tried; 7.0 tried AUTH first",
+        )
+    },
     Entry {
         oracle_below: Some((7, 2)),
         ..entry(
@@ -351,6 +364,12 @@ pub static ALLOW: &[Entry] = &[
         "the spec marks the output nondeterministic (random picks, timings, encodings, ids)",
     ),
 ];
+
+/// HELLO with both a failing AUTH and an invalid SETNAME name: 7.0 reports
+/// the password, 7.2 the name.
+fn hello_name_checked_before_auth(_args: &Args, redis: &[u8], ferrodis: &[u8]) -> bool {
+    redis.starts_with(b"-WRONGPASS") && ferrodis.starts_with(b"-ERR Client names cannot contain")
+}
 
 /// The first entry that decides how replies are compared, if any.
 pub fn rule<'a>(entries: &[&'a Entry]) -> Option<&'a Entry> {
