@@ -1,11 +1,10 @@
 //! `ferrodis [redis.conf] [--option value ...]`: starts the server.
 
-use mimalloc::MiMalloc;
-
 /// mimalloc: its size classes step by 8 bytes for small objects (jemalloc's
 /// by 16), which is what a store of many small keys pays for in memory.
+/// Wrapped to count allocated bytes for INFO's `used_memory`.
 #[global_allocator]
-static GLOBAL: MiMalloc = MiMalloc;
+static GLOBAL: ferrodis::alloc::CountingMiMalloc = ferrodis::alloc::CountingMiMalloc;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();

@@ -15,25 +15,36 @@ use crate::server::{Client, Server};
 
 /// Executes `args` for `client`, appending the reply to `buf`.
 pub fn execute(server: &Server, client: &mut Client, args: Args<'_>, buf: &mut Vec<u8>) {
+    let reply_start = buf.len();
+    let errors = run(server, client, &args, buf);
+    if errors > 0 {
+        crate::observe::count_errors(server, &buf[reply_start..], errors);
+    }
+}
+
+/// Runs one command and accounts it; returns how many error replies it wrote.
+fn run(server: &Server, client: &mut Client, args: &Args<'_>, buf: &mut Vec<u8>) -> u32 {
     let mut out = Reply::new(buf, client.resp3);
-    let Some(cmd) = resolve(server, &args, &mut out) else {
-        return;
+    let Some(cmd) = resolve(server, args, &mut out) else {
+        return out.errors;
     };
     if !cmd.arity_ok(args.len()) {
         out.error(&format!(
             "ERR wrong number of arguments for '{}' command",
             cmd.fullname
         ));
-        return;
+        server.stats.counters.rejected(&server.commands, cmd);
+        return out.errors;
     }
     let Some(handler) = cmd.handler else {
-        return;
+        return out.errors;
     };
-    let locked = lock_keys(server, client.db, cmd, &args);
+    let started = crate::observe::start();
+    let locked = lock_keys(server, client.db, cmd, args);
     let mut ctx = Ctx {
         server,
         client,
-        args,
+        args: *args,
         out,
         locked,
         command: cmd,
@@ -46,12 +57,14 @@ pub fn execute(server: &Server, client: &mut Client, args: Args<'_>, buf: &mut V
         ..
     } = ctx;
     match ran {
-        Ok(()) => propagate(cmd, client.db, &args, locked),
+        Ok(()) => propagate(cmd, client.db, args, locked),
         Err(_) => out.error(&format!(
             "ERR internal error while running '{}'; the server goes on",
             cmd.fullname
         )),
     }
+    crate::observe::finish(server, client, cmd, args, started, out.errors > 0);
+    out.errors
 }
 
 /// Finds the table entry for `args`, descending into subcommands; replies

@@ -4,9 +4,12 @@
 
 pub mod connection;
 pub mod db;
+pub mod info;
 pub mod introspection;
 pub mod keys;
+pub mod latency;
 pub mod server;
+pub mod slowlog;
 pub mod strings;
 
 use crate::command::Command;
@@ -19,6 +22,9 @@ pub fn register_all(table: &mut Vec<Command>) {
     db::register(table);
     server::register(table);
     introspection::register(table);
+    info::register(table);
+    slowlog::register(table);
+    latency::register(table);
 }
 
 pub const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";

@@ -74,6 +74,7 @@ pub fn run(config: Config) -> std::io::Result<()> {
     let server = Arc::new(Server::new(config));
     let hz_source = server.config.hz();
     crate::keyspace::expire::spawn(server.keyspace.clone(), move || hz_source);
+    crate::observe::spawn_tick(server.clone());
 
     let workers: Vec<mpsc::UnboundedSender<std::net::TcpStream>> =
         (0..worker_count(&server.config))
