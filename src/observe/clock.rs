@@ -4,7 +4,7 @@
 //! clocksource is `tsc`), reading it costs a single instruction, against a
 //! vDSO `clock_gettime` call for `Instant`; elsewhere ticks are nanoseconds
 //! from `Instant`. Ticks become nanoseconds with a rate measured once against
-//! `Instant` at start.
+//! `Instant` at start, applied as a 32.32 fixed-point multiply.
 
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 pub struct Clock {
     origin: Instant,
     tsc: bool,
-    ns_per_tick: f64,
+    /// Nanoseconds per tick, times 2^32.
+    ns_per_tick_q32: u64,
 }
 
 static CLOCK: OnceLock<Clock> = OnceLock::new();
@@ -29,7 +30,7 @@ impl Clock {
             return Clock {
                 origin,
                 tsc: false,
-                ns_per_tick: 1.0,
+                ns_per_tick_q32: 1 << 32,
             };
         }
         let t0 = read_tsc();
@@ -41,7 +42,7 @@ impl Clock {
         Clock {
             origin,
             tsc: true,
-            ns_per_tick: elapsed.as_nanos() as f64 / ticks as f64,
+            ns_per_tick_q32: ((elapsed.as_nanos() << 32) / u128::from(ticks)) as u64,
         }
     }
 
@@ -57,13 +58,15 @@ impl Clock {
     /// Nanoseconds between two readings (0 if the counter went backwards).
     #[inline]
     pub fn ns_between(&self, start: u64, end: u64) -> u64 {
-        (end.saturating_sub(start) as f64 * self.ns_per_tick) as u64
+        let ticks = u128::from(end.saturating_sub(start));
+        ((ticks * u128::from(self.ns_per_tick_q32)) >> 32) as u64
     }
 
     /// What INFO's `monotonic_clock` says, in Redis's words.
     pub fn describe(&self) -> String {
         if self.tsc {
-            format!("X86 TSC @ {} ticks/us", (1000.0 / self.ns_per_tick) as u64)
+            let ticks_per_us = (1000u128 << 32) / u128::from(self.ns_per_tick_q32.max(1));
+            format!("X86 TSC @ {ticks_per_us} ticks/us")
         } else {
             "POSIX clock_gettime".into()
         }

@@ -15,7 +15,7 @@
 //! counters: readers ignore blocks of an older epoch, and each owner clears
 //! its block at its next command.
 
-use std::cell::RefCell;
+use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -128,7 +128,7 @@ impl ThreadCounters {
 /// Maps a table entry's address to its number: the table is a few
 /// contiguous runs (top-level commands, then each container's subcommands).
 struct CommandIndex {
-    /// (address of the first entry, entries, number of the first entry).
+    /// (address of the first entry, bytes, number of the first entry).
     runs: Vec<(usize, usize, usize)>,
     len: usize,
 }
@@ -141,8 +141,8 @@ impl CommandIndex {
         for cmd in every_command(table) {
             let addr = cmd as *const Command as usize;
             match runs.last_mut() {
-                Some((base, n, _)) if *base + *n * size == addr => *n += 1,
-                _ => runs.push((addr, 1, len)),
+                Some((base, bytes, _)) if *base + *bytes == addr => *bytes += size,
+                _ => runs.push((addr, size, len)),
             }
             len += 1;
         }
@@ -153,9 +153,9 @@ impl CommandIndex {
     fn id(&self, cmd: &Command) -> usize {
         let size = std::mem::size_of::<Command>();
         let addr = cmd as *const Command as usize;
-        for &(base, n, first) in &self.runs {
+        for &(base, bytes, first) in &self.runs {
             let offset = addr.wrapping_sub(base);
-            if offset < n * size {
+            if offset < bytes {
                 return first + offset / size;
             }
         }
@@ -194,8 +194,10 @@ pub struct Totals {
 }
 
 thread_local! {
-    /// This thread's block, with the id of the `Counters` it belongs to.
-    static LOCAL: RefCell<Option<(u64, Arc<ThreadCounters>)>> = const { RefCell::new(None) };
+    /// This thread's block and the id of the `Counters` it belongs to. A
+    /// plain pointer, not an `Arc`: no destructor and no borrow flag to
+    /// check on every command; `Counters::threads` keeps the block alive.
+    static LOCAL: Cell<(u64, *const ThreadCounters)> = const { Cell::new((0, std::ptr::null())) };
 }
 
 static NEXT_INSTANCE: AtomicU64 = AtomicU64::new(1);
@@ -220,25 +222,27 @@ impl Default for Counters {
 }
 
 impl Counters {
-    /// Runs `f` on this thread's block, creating it on first use.
+    /// This thread's block, created on first use.
     #[inline]
-    fn local<R>(&self, f: impl FnOnce(&ThreadCounters) -> R) -> R {
-        LOCAL.with_borrow_mut(|slot| {
-            if slot
-                .as_ref()
-                .is_none_or(|(owner, _)| *owner != self.instance)
-            {
-                *slot = None;
-            }
-            let (_, block) =
-                slot.get_or_insert_with(|| (self.instance, self.block_for_this_thread()));
-            let epoch = self.epoch.load(Ordering::Relaxed);
-            if block.epoch.load(Ordering::Relaxed) != epoch {
-                block.clear();
-                block.epoch.store(epoch, Ordering::Relaxed);
-            }
-            f(block)
-        })
+    fn local(&self) -> &ThreadCounters {
+        let (instance, ptr) = LOCAL.get();
+        let block = if instance == self.instance {
+            // SAFETY: `ptr` was stored below from an `Arc` that
+            // `self.threads` holds until `self` drops, and instance numbers
+            // are never reused, so a matching number means a live block.
+            unsafe { &*ptr }
+        } else {
+            let block = self.block_for_this_thread();
+            LOCAL.set((self.instance, Arc::as_ptr(&block)));
+            // SAFETY: as above; `self.threads` now holds `block`.
+            unsafe { &*Arc::as_ptr(&block) }
+        };
+        let epoch = self.epoch.load(Ordering::Relaxed);
+        if block.epoch.load(Ordering::Relaxed) != epoch {
+            block.clear();
+            block.epoch.store(epoch, Ordering::Relaxed);
+        }
+        block
     }
 
     fn block_for_this_thread(&self) -> Arc<ThreadCounters> {
@@ -264,41 +268,35 @@ impl Counters {
     /// A command ran for `ns`; `failed` if it replied with an error.
     #[inline]
     pub fn call(&self, table: &CommandTable, cmd: &Command, ns: u64, failed: bool) {
-        let index = self.index(table);
-        self.local(|t| {
-            let cell = t.cell(index, cmd);
-            bump(&cell.calls, 1);
-            bump(&cell.ns, ns);
-            if failed {
-                bump(&cell.failed, 1);
-            }
-            cell.histogram.get_or_init(Box::default).record(ns);
-        });
+        let cell = self.local().cell(self.index(table), cmd);
+        bump(&cell.calls, 1);
+        bump(&cell.ns, ns);
+        if failed {
+            bump(&cell.failed, 1);
+        }
+        cell.histogram.get_or_init(Box::default).record(ns);
     }
 
     /// A command was refused before it ran (arity, authentication...).
     pub fn rejected(&self, table: &CommandTable, cmd: &Command) {
-        let index = self.index(table);
-        self.local(|t| bump(&t.cell(index, cmd).rejected, 1));
+        bump(&self.local().cell(self.index(table), cmd).rejected, 1);
     }
 
     /// An error reply with this code (`ERR`, `WRONGTYPE`...) was sent.
     pub fn error_reply(&self, code: &[u8]) {
-        self.local(|t| t.count_error(code));
+        self.local().count_error(code);
     }
 
     pub fn net_input(&self, bytes: u64) {
-        self.local(|t| {
-            bump(&t.net_input, bytes);
-            bump(&t.reads, 1);
-        });
+        let t = self.local();
+        bump(&t.net_input, bytes);
+        bump(&t.reads, 1);
     }
 
     pub fn net_output(&self, bytes: u64) {
-        self.local(|t| {
-            bump(&t.net_output, bytes);
-            bump(&t.writes, 1);
-        });
+        let t = self.local();
+        bump(&t.net_output, bytes);
+        bump(&t.writes, 1);
     }
 
     /// CONFIG RESETSTAT.

@@ -55,7 +55,7 @@ impl Histogram {
     /// Records one value; only the owning thread calls this.
     #[inline]
     pub fn record(&self, ns: u64) {
-        let c = &self.counts[bucket_of(ns.clamp(1, MAX_NS))];
+        let c = &self.counts[bucket_of(ns.min(MAX_NS))];
         c.store(c.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
     }
 

@@ -21,10 +21,19 @@ use crate::server::{Client, Server};
 use clock::Clock;
 use metrics::Metric;
 
-/// A command's start, in clock ticks.
+/// When a command started, and the clock that says so.
+pub struct Started {
+    clock: &'static Clock,
+    ticks: u64,
+}
+
 #[inline]
-pub fn start() -> u64 {
-    Clock::get().ticks()
+pub fn start() -> Started {
+    let clock = Clock::get();
+    Started {
+        clock,
+        ticks: clock.ticks(),
+    }
 }
 
 /// Accounts a command that ran since `started`; `failed` if it replied with an error.
@@ -34,35 +43,43 @@ pub fn finish(
     client: &Client,
     cmd: &Command,
     args: &Args<'_>,
-    started: u64,
+    started: Started,
     failed: bool,
 ) {
-    let clock = Clock::get();
-    let ns = clock.ns_between(started, clock.ticks());
+    let clock = started.clock;
+    let ns = clock.ns_between(started.ticks, clock.ticks());
     let stats = &server.stats;
     stats.counters.call(&server.commands, cmd, ns, failed);
-    let micros = ns / 1000;
+    // Thresholds are compared in ns, so fast commands do no division.
     let slower_than = server.config.slowlog_log_slower_than();
-    if slower_than >= 0 && micros >= slower_than as u64 && !cmd.has(flag::SKIP_SLOWLOG) {
-        let max_len = server.config.slowlog_max_len();
-        if max_len > 0 {
-            let argv = redacted(cmd, args);
-            let name = client.name.as_deref().unwrap_or_default();
-            stats
-                .slowlog
-                .push(argv.into_iter(), micros, &client.addr, name, max_len);
-        }
+    if slower_than >= 0
+        && ns >= (slower_than as u64).saturating_mul(1000)
+        && !cmd.has(flag::SKIP_SLOWLOG)
+    {
+        log_slow(server, client, cmd, args, ns / 1000);
     }
     let threshold = server.config.latency_monitor_threshold();
-    let millis = micros / 1000;
-    if threshold > 0 && millis >= threshold {
+    if threshold > 0 && ns >= threshold.saturating_mul(1_000_000) {
         let event = if cmd.has(flag::FAST) {
             "fast-command"
         } else {
             "command"
         };
         let now = crate::keyspace::now_ms() / 1000;
-        stats.latency.add(event, now, millis);
+        stats.latency.add(event, now, ns / 1_000_000);
+    }
+}
+
+#[cold]
+fn log_slow(server: &Server, client: &Client, cmd: &Command, args: &Args<'_>, micros: u64) {
+    let max_len = server.config.slowlog_max_len();
+    if max_len > 0 {
+        let argv = redacted(cmd, args);
+        let name = client.name.as_deref().unwrap_or_default();
+        server
+            .stats
+            .slowlog
+            .push(argv.into_iter(), micros, &client.addr, name, max_len);
     }
 }
 
