@@ -6,11 +6,13 @@
 //! `commands` holds one module per command family, and `keyspace` owns the
 //! data.
 
+pub mod alloc;
 pub mod command;
 pub mod commands;
 pub mod config;
 pub mod keyspace;
 pub mod log;
+pub mod observe;
 pub mod protocol;
 pub mod security;
 pub mod server;

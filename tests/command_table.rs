@@ -244,6 +244,12 @@ const VERSION_DIFFERENCES: &[(&str, usize, &str)] = &[
     // 7.2 lowered COMMAND GETKEYS/GETKEYSANDFLAGS's arity from -4 to -3.
     ("command|getkeys", 1, "-3"),
     ("command|getkeysandflags", 1, "-3"),
+    // 7.2 sums LATENCY RESET's replies across nodes (7.0: all_succeeded).
+    (
+        "latency|reset",
+        7,
+        r#"["request_policy:all_nodes","response_policy:agg_sum"]"#,
+    ),
     // 7.2 dropped MSETNX's multi-shard tips (it must run on one shard).
     ("msetnx", 7, "[]"),
     // 7.2 sends CONFIG RESETSTAT and REWRITE to all nodes.

@@ -745,3 +745,12 @@ fn object_idletime_counts_from_the_last_access_and_exists_does_not_touch() {
     assert_eq!(raw.cmd(&["OBJECT", "IDLETIME", "busy"]), ":0\r\n");
     assert_eq!(raw.cmd(&["OBJECT", "IDLETIME", "missing"]), "$-1\r\n");
 }
+
+#[test]
+fn keys_star_lists_the_empty_key_too() {
+    let server = TestServer::start();
+    let mut raw = server.raw();
+    raw.cmd(&["SET", "", "v"]);
+    assert_eq!(raw.cmd(&["KEYS", "*"]), "*1\r\n$0\r\n\r\n");
+    assert_eq!(raw.cmd(&["KEYS", "?*"]), "*0\r\n");
+}

@@ -17,40 +17,61 @@ use crate::server::{Client, Server};
 
 /// Executes `args` for `client`, appending the reply to `buf`.
 pub fn execute(server: &Server, client: &mut Client, args: Args<'_>, buf: &mut Vec<u8>) {
+    let reply_start = buf.len();
+    let errors = run(server, client, &args, buf);
+    if errors > 0 {
+        crate::observe::count_errors(server, &buf[reply_start..], errors);
+    }
+}
+
+/// Runs one command and accounts it; returns how many error replies it wrote.
+fn run(server: &Server, client: &mut Client, args: &Args<'_>, buf: &mut Vec<u8>) -> u32 {
     let mut out = Reply::new(buf, client.resp3);
-    let Some(cmd) = resolve(server, &args, &mut out) else {
-        return;
+    let Some(cmd) = resolve(server, args, &mut out) else {
+        return out.errors;
     };
     if !cmd.arity_ok(args.len()) {
         out.error(&format!(
             "ERR wrong number of arguments for '{}' command",
             cmd.fullname
         ));
-        return;
+        server.stats.counters.rejected(&server.commands, cmd);
+        return out.errors;
     }
     if !client.authenticated && !cmd.has(flag::NO_AUTH) && auth::required(&server.config) {
         out.error(auth::NOAUTH);
-        return;
+        return out.errors;
     }
     let Some(handler) = cmd.handler else {
-        return;
+        return out.errors;
     };
     client.handle.set_last_cmd(cmd);
-    let mut locked = lock_keys(server, client.db, cmd, &args);
+    let started = crate::observe::start();
+    let mut locked = lock_keys(server, client.db, cmd, args);
     locked.no_touch = client.no_touch && cmd.name != "touch";
     let mut ctx = Ctx {
         server,
         client,
-        args,
+        args: *args,
         out,
         locked,
         command: cmd,
     };
     let ran = run_guarded(handler, &mut ctx);
+    let Ctx {
+        locked,
+        out,
+        client,
+        ..
+    } = ctx;
     if ran {
-        propagate(cmd, ctx.client.db, &args, ctx.locked);
-        monitor::feed(server, ctx.client, cmd, &args);
+        propagate(cmd, client.db, args, locked);
+        monitor::feed(server, client, cmd, args);
+    } else {
+        drop(locked);
     }
+    crate::observe::finish(server, client, cmd, args, started, out.errors > 0);
+    out.errors
 }
 
 /// Runs a handler so that a panic in it costs only this command: whatever

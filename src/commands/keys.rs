@@ -358,6 +358,9 @@ fn type_(ctx: &mut Ctx<'_>) {
 
 fn keys(ctx: &mut Ctx<'_>) {
     let pattern = ctx.arg(1);
+    // Like Redis, "*" lists every key without matching (the matcher itself
+    // never matches an empty key).
+    let every_key = pattern == b"*";
     let db = ctx.client.db;
     let mut locked = ctx.server.keyspace.lock_dbs(&[db]);
     let now = locked.now;
@@ -371,7 +374,7 @@ fn keys(ctx: &mut Ctx<'_>) {
                     .expires
                     .get_hashed(crate::keyspace::hash_key(key), key)
                     .is_some_and(|&at| at <= now);
-            if !expired && glob_match(pattern, key, false) {
+            if !expired && (every_key || glob_match(pattern, key, false)) {
                 ctx.out.bulk(key);
                 listed += 1;
             }

@@ -6,10 +6,13 @@ pub mod client;
 pub mod config;
 pub mod connection;
 pub mod db;
+pub mod info;
 pub mod introspection;
 pub mod keys;
+pub mod latency;
 pub mod lifecycle;
 pub mod server;
+pub mod slowlog;
 pub mod strings;
 
 use crate::command::Command;
@@ -25,6 +28,9 @@ pub fn register_all(table: &mut Vec<Command>) {
     introspection::register(table);
     config::register(table);
     lifecycle::register(table);
+    info::register(table);
+    slowlog::register(table);
+    latency::register(table);
 }
 
 pub const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";

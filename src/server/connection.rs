@@ -137,7 +137,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
                     self.output.extend_from_slice(&bytes);
                     continue;
                 }
-                Event::Io(Ok(n)) if n > 0 => {}
+                Event::Io(Ok(n)) if n > 0 => server.stats.add_net_input(n),
                 _ => return,
             }
             client
@@ -241,7 +241,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
             };
             match event {
                 Event::Push(Some(Push::Data(bytes))) => self.output.extend_from_slice(&bytes),
-                Event::Io(Ok(n)) if n > 0 => written += n,
+                Event::Io(Ok(n)) if n > 0 => {
+                    written += n;
+                    server.stats.add_net_output(n);
+                }
                 Event::Tick => {}
                 _ => return false,
             }

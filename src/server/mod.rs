@@ -82,6 +82,7 @@ pub fn run(config: Config) -> std::io::Result<()> {
     lifecycle::handle_signals(server.clone())?;
     let hz_source = server.clone();
     crate::keyspace::expire::spawn(server.keyspace.clone(), move || hz_source.config.hz());
+    crate::observe::spawn_tick(server.clone());
 
     let workers: Vec<mpsc::UnboundedSender<Accepted>> = (0..worker_count(&server.config))
         .map(|i| spawn_worker(i, server.clone()))

@@ -328,6 +328,16 @@ pub static ALLOW: &[Entry] = &[
         Check(same_help_shape),
         "help text is written in Ferrodis's own words; the usage line and the HELP entry are compared",
     ),
+    entry(
+        Command("SLOWLOG HELP"),
+        Check(same_help_shape),
+        "help text is written in Ferrodis's own words; the usage line and the HELP entry are compared",
+    ),
+    entry(
+        Command("LATENCY HELP"),
+        Check(same_help_shape),
+        "help text is written in Ferrodis's own words; the usage line and the HELP entry are compared",
+    ),
     // ---- Redis 7.0 (the oracle) against 7.2 (the target). ----
     Entry {
         oracle_below: Some((7, 2)),
