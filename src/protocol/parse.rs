@@ -130,15 +130,8 @@ impl Parser {
                         let Some(&first) = input.get(self.pos) else {
                             return Ok(None);
                         };
-                        // Like Redis, judge a header only once its line has ended.
-                        if !input[self.pos..].contains(&b'\r') {
-                            if input.len() - self.pos > INLINE_MAX {
-                                return Err(err("too big bulk count string"));
-                            }
-                            return Ok(None);
-                        }
                         if first != b'$' {
-                            return Err(err(&format!("expected '$', got '{}'", first as char)));
+                            return self.not_a_bulk_header(input, first);
                         }
                         let Some((len, next)) = header_number(input, self.pos + 1, "bulk")? else {
                             return Ok(None);
@@ -166,6 +159,18 @@ impl Parser {
             }
             return Ok(Some(parsed));
         }
+    }
+
+    /// A multibulk argument that does not start with '$'. Like Redis, the
+    /// header is judged only once its line has ended.
+    fn not_a_bulk_header(&self, input: &[u8], first: u8) -> Result<Option<Parsed>, ProtocolError> {
+        if input[self.pos..].contains(&b'\r') {
+            return Err(err(&format!("expected '$', got '{}'", first as char)));
+        }
+        if input.len() - self.pos > INLINE_MAX {
+            return Err(err("too big bulk count string"));
+        }
+        Ok(None)
     }
 
     fn finish(&mut self, source: Source) -> Parsed {
