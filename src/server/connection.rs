@@ -16,8 +16,11 @@
 //! `client-output-buffer-limit` of its class closes it when the unsent
 //! output passes the hard limit, or stays over the soft limit too long.
 
+use std::future::Future;
+use std::pin::{Pin, pin};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use bytes::{Buf, BytesMut};
@@ -127,11 +130,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
                 return;
             }
             reserve_for_next_read(&mut self.input, &self.parser);
-            let event = tokio::select! {
-                biased;
-                push = self.pushes.recv() => Event::Push(push),
-                read = self.stream.read_buf(&mut self.input) => Event::Io(read),
-            };
+            let event = self.next_read_event().await;
             match event {
                 Event::Push(Some(Push::Data(bytes))) => {
                     self.output.extend_from_slice(&bytes);
@@ -155,6 +154,40 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
                 ));
                 return;
             }
+        }
+    }
+
+    /// Waits for input or a push. Pushes go first when one is queued (so a
+    /// flooding client still hears CLIENT KILL); otherwise the socket is
+    /// polled first, and a client with requests waiting never pays for
+    /// looking at its push channel.
+    async fn next_read_event(&mut self) -> Event {
+        let Conn {
+            stream,
+            input,
+            pushes,
+            ..
+        } = self;
+        std::future::poll_fn(|cx| {
+            if !pushes.is_empty()
+                && let Poll::Ready(push) = pushes.poll_recv(cx)
+            {
+                return Poll::Ready(Event::Push(push));
+            }
+            if let Poll::Ready(read) = pin!(stream.read_buf(&mut *input)).poll(cx) {
+                return Poll::Ready(Event::Io(read));
+            }
+            pushes.poll_recv(cx).map(Event::Push)
+        })
+        .await
+    }
+
+    /// One write attempt that does not wait: `None` if the socket is full.
+    fn write_now(&mut self, from: usize) -> Option<std::io::Result<usize>> {
+        let mut cx = Context::from_waker(Waker::noop());
+        match Pin::new(&mut self.stream).poll_write(&mut cx, &self.output[from..]) {
+            Poll::Ready(result) => Some(result),
+            Poll::Pending => None,
         }
     }
 
@@ -223,6 +256,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
                     String::from_utf8_lossy(&client.handle.info_line())
                 ));
                 return false;
+            }
+            // Most replies leave in one write at once; only a full socket
+            // needs the waiting below.
+            match self.write_now(written) {
+                Some(Ok(n)) if n > 0 => {
+                    written += n;
+                    server.stats.add_net_output(n);
+                    continue;
+                }
+                Some(_) => return false,
+                None => {}
             }
             // While over the soft limit, wake up to see whether time ran out.
             let over_soft = self.soft_since.is_some();
