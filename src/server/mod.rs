@@ -105,10 +105,10 @@ fn spawn_worker(
     std::thread::Builder::new()
         .name(format!("worker-{index}"))
         .spawn(move || {
-            let local = tokio::task::LocalSet::new();
-            local.block_on(&runtime, async move {
+            // Tasks spawned here stay on this runtime, and so on this thread.
+            runtime.block_on(async move {
                 while let Some(accepted) = rx.recv().await {
-                    tokio::task::spawn_local(connection::serve(accepted, server.clone()));
+                    tokio::spawn(connection::serve(accepted, server.clone()));
                 }
             });
         })?;
