@@ -252,3 +252,50 @@ fn a_client_that_never_reads_stalls_only_itself_and_memory_stays_bounded() {
     let grown_mib = server.rss_kib().saturating_sub(before) / 1024;
     assert!(grown_mib < 64, "server grew by {grown_mib} MiB");
 }
+
+#[test]
+fn config_set_port_moves_the_listener_and_a_busy_port_keeps_the_old_one() {
+    let server = TestServer::start();
+    let mut raw = server.raw();
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let busy_port = busy.local_addr().unwrap().port().to_string();
+    assert_eq!(
+        raw.cmd(&["CONFIG", "SET", "port", &busy_port]),
+        "-ERR CONFIG SET failed (possibly related to argument 'port') - Unable to listen on this port. Check server logs.\r\n"
+    );
+    assert_eq!(
+        server.raw().cmd(&["PING"]),
+        "+PONG\r\n",
+        "the old port still serves"
+    );
+    let fresh = common::free_port();
+    assert_eq!(
+        raw.cmd(&["CONFIG", "SET", "port", &fresh.to_string()]),
+        "+OK\r\n"
+    );
+    assert_eq!(common::RawConn::connect(fresh).cmd(&["PING"]), "+PONG\r\n");
+    assert!(std::net::TcpStream::connect(("127.0.0.1", server.port)).is_err());
+    assert_eq!(
+        raw.cmd(&["PING"]),
+        "+PONG\r\n",
+        "existing clients stay connected"
+    );
+    let reply = raw.cmd(&["CONFIG", "GET", "port"]);
+    assert!(reply.ends_with(&format!("{fresh}\r\n")), "{reply}");
+}
+
+#[test]
+fn config_set_bind_that_cannot_be_bound_keeps_the_old_addresses() {
+    let server = TestServer::start();
+    let mut raw = server.raw();
+    assert_eq!(
+        raw.cmd(&["CONFIG", "SET", "bind", "192.0.2.123"]),
+        "-ERR CONFIG SET failed (possibly related to argument 'bind') - Failed to bind to specified addresses.\r\n"
+    );
+    assert_eq!(server.raw().cmd(&["PING"]), "+PONG\r\n");
+    assert_eq!(
+        raw.cmd(&["CONFIG", "SET", "bind", "127.0.0.1 -192.0.2.123"]),
+        "+OK\r\n"
+    );
+    assert_eq!(server.raw().cmd(&["PING"]), "+PONG\r\n");
+}

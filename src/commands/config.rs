@@ -94,7 +94,11 @@ fn set(ctx: &mut Ctx<'_>) {
     }
     let args: Vec<&[u8]> = ctx.args.iter().skip(2).collect();
     let pairs: Vec<(&[u8], &[u8])> = args.chunks(2).map(|p| (p[0], p[1])).collect();
-    match ctx.server.config.set(&pairs) {
+    let server = ctx.server;
+    match server
+        .config
+        .set(&pairs, |bind, port| server.rebind(bind, port))
+    {
         Ok(()) => ctx.out.ok(),
         Err(e) => ctx.out.error(&e.to_string()),
     }

@@ -86,10 +86,6 @@ const PROTECTED_CONFIGS: usize = index("enable-protected-configs");
 const SHUTDOWN_ON_SIGINT: usize = index("shutdown-on-sigint");
 const SHUTDOWN_ON_SIGTERM: usize = index("shutdown-on-sigterm");
 
-/// Directives bound once at start-up: Redis rebinds on CONFIG SET, Ferrodis
-/// does not yet, so it refuses rather than report an address it does not serve.
-const STARTUP_ONLY: &[usize] = &[BIND, PORT];
-
 /// The server's configuration. Read through the accessors.
 pub struct Config {
     values: RwLock<Vec<String>>,
@@ -97,9 +93,6 @@ pub struct Config {
     numbers: Vec<AtomicI64>,
     /// client-output-buffer-limit as (hard, soft, seconds) per class.
     output_limits: [[AtomicI64; 3]; 3],
-    /// Listeners are bound once, from these.
-    bind: Vec<String>,
-    port: u16,
     /// The absolute path of the config file, for CONFIG REWRITE.
     file: Option<PathBuf>,
 }
@@ -110,8 +103,6 @@ impl Default for Config {
         let mut config = Config {
             numbers: DIRECTIVES.iter().map(|_| AtomicI64::new(0)).collect(),
             output_limits: Default::default(),
-            bind: Vec::new(),
-            port: 0,
             file: None,
             values: RwLock::new(values),
         };
@@ -138,12 +129,12 @@ impl Config {
         self.values.read()[i].clone()
     }
 
-    pub fn bind(&self) -> &[String] {
-        &self.bind
+    pub fn bind(&self) -> Vec<String> {
+        split_bind(&self.values.read()[BIND])
     }
 
     pub fn port(&self) -> u16 {
-        self.port
+        self.numbers[PORT].load(Ordering::Relaxed) as u16
     }
 
     pub fn databases(&self) -> usize {
@@ -277,9 +268,6 @@ impl Config {
     /// Recomputes the mirrors and side effects from the canonical values.
     fn refresh(&mut self) {
         self.refresh_shared();
-        let values = self.values.get_mut();
-        self.bind = values[BIND].split(' ').map(str::to_string).collect();
-        self.port = values[PORT].parse().unwrap_or(0);
     }
 
     fn refresh_shared(&self) {
@@ -301,6 +289,15 @@ impl Config {
         }
         crate::log::set_level(&values[LOGLEVEL]);
     }
+}
+
+/// The addresses of a `bind` value.
+fn split_bind(value: &str) -> Vec<String> {
+    value
+        .split(' ')
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 // ----- Loading -----
@@ -555,8 +552,14 @@ impl Config {
         out
     }
 
-    /// CONFIG SET: validates every pair, then applies them all.
-    pub fn set(&self, pairs: &[(&[u8], &[u8])]) -> Result<(), SetError> {
+    /// CONFIG SET: validates every pair, then applies them all. A change of
+    /// `bind` or `port` is first handed to `rebind` (new addresses, new
+    /// port), which moves the listeners or explains why it cannot.
+    pub fn set(
+        &self,
+        pairs: &[(&[u8], &[u8])],
+        rebind: impl FnOnce(&[String], u16) -> Result<(), &'static str>,
+    ) -> Result<(), SetError> {
         let mut planned: Vec<(usize, String)> = Vec::new();
         for (raw_name, raw_value) in pairs {
             let name = String::from_utf8_lossy(raw_name).into_owned();
@@ -573,6 +576,26 @@ impl Config {
             }
             let canonical = self.validate_set(i, &value).map_err(|r| fail(&r))?;
             planned.push((i, canonical));
+        }
+        let current = self.values.read().clone();
+        let new_value = |index: usize| {
+            planned
+                .iter()
+                .find(|(i, v)| *i == index && *v != current[index])
+                .map(|(_, v)| v)
+        };
+        if new_value(BIND).is_some() || new_value(PORT).is_some() {
+            let bind = new_value(BIND).map_or_else(|| self.bind(), |v| split_bind(v));
+            let port = new_value(PORT).map_or(self.port(), |v| v.parse().unwrap_or(0));
+            let arg = if new_value(PORT).is_some() {
+                "port"
+            } else {
+                "bind"
+            };
+            rebind(&bind, port).map_err(|reason| SetError::Failed {
+                arg: arg.to_string(),
+                reason: reason.to_string(),
+            })?;
         }
         for (i, value) in &planned {
             if *i == DIR {
@@ -608,12 +631,6 @@ impl Config {
         };
         let current = self.values.read()[i].clone();
         let value = canonical(d, &words, &current)?;
-        if STARTUP_ONLY.contains(&i) && value != current {
-            return Err(format!(
-                "changing it at run time is {}",
-                parse::NOT_SUPPORTED
-            ));
-        }
         Ok(value)
     }
 
@@ -695,16 +712,46 @@ mod tests {
     fn set_is_all_or_nothing() {
         let c = Config::default();
         let err = c
-            .set(&[(b"timeout", b"5"), (b"maxclients", b"abc")])
+            .set(&[(b"timeout", b"5"), (b"maxclients", b"abc")], no_rebind)
             .unwrap_err();
         assert_eq!(
             err.to_string(),
             "ERR CONFIG SET failed (possibly related to argument 'maxclients') - argument couldn't be parsed into an integer"
         );
         assert_eq!(c.timeout(), 0);
-        c.set(&[(b"timeout", b"5"), (b"proto-max-bulk-len", b"2mb")])
-            .unwrap();
+        c.set(
+            &[(b"timeout", b"5"), (b"proto-max-bulk-len", b"2mb")],
+            no_rebind,
+        )
+        .unwrap();
         assert_eq!(c.timeout(), 5);
         assert_eq!(c.proto_max_bulk_len(), 2 << 20);
+    }
+
+    fn no_rebind(_: &[String], _: u16) -> Result<(), &'static str> {
+        panic!("nothing here changes bind or port")
+    }
+
+    #[test]
+    fn a_failed_rebind_changes_nothing() {
+        let c = Config::default();
+        let refuse =
+            |_: &[String], _: u16| Err("Unable to listen on this port. Check server logs.");
+        let err = c
+            .set(&[(b"timeout", b"7"), (b"port", b"7001")], refuse)
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "ERR CONFIG SET failed (possibly related to argument 'port') - Unable to listen on this port. Check server logs."
+        );
+        assert_eq!((c.timeout(), c.port()), (0, 6379));
+        c.set(&[(b"bind", b"127.0.0.1 -::1")], |bind, port| {
+            assert_eq!(
+                (bind, port),
+                (&["127.0.0.1".to_string(), "-::1".to_string()][..], 6379)
+            );
+            Ok(())
+        })
+        .unwrap();
     }
 }

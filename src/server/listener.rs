@@ -31,15 +31,12 @@ const MAXCLIENTS_REACHED: &[u8] = b"-ERR max number of clients reached\r\n";
 const PROTECTED_MODE_DENIED: &[u8] = b"-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
 
 /// Binds every configured listener: TCP on each `bind` address unless
-/// `port` is 0, and the unix socket if one is configured.
-pub async fn bind_all(config: &Config) -> std::io::Result<Vec<Listener>> {
+/// `port` is 0, and the unix socket if one is configured. Runs inside the
+/// acceptor's runtime, which then owns the sockets.
+pub fn bind_all(config: &Config) -> std::io::Result<Vec<Listener>> {
     let mut listeners = Vec::new();
-    if config.port() != 0 {
-        for addr in config.bind() {
-            if let Some(l) = bind_tcp_entry(config, addr).await? {
-                listeners.push(Listener::Tcp(l));
-            }
-        }
+    for l in bind_tcp_all(&config.bind(), config.port(), config.tcp_backlog())? {
+        listeners.push(Listener::Tcp(TcpListener::from_std(l)?));
     }
     if let Some(path) = config.unixsocket() {
         listeners.push(Listener::Unix(bind_unix(&path, config.unixsocketperm())?));
@@ -47,9 +44,32 @@ pub async fn bind_all(config: &Config) -> std::io::Result<Vec<Listener>> {
     Ok(listeners)
 }
 
+/// The TCP sockets for `bind` on `port` (none for port 0), bound and
+/// listening. Blocking name resolution is fine here: it runs at start-up
+/// and for CONFIG SET bind/port, as in Redis.
+pub fn bind_tcp_all(
+    bind: &[String],
+    port: u16,
+    backlog: u32,
+) -> std::io::Result<Vec<std::net::TcpListener>> {
+    if port == 0 {
+        return Ok(Vec::new());
+    }
+    let mut listeners = Vec::new();
+    for entry in bind {
+        if let Some(l) = bind_tcp_entry(entry, port, backlog)? {
+            listeners.push(l);
+        }
+    }
+    Ok(listeners)
+}
+
 /// One `bind` entry; a `-` prefix marks an address that may be missing.
-async fn bind_tcp_entry(config: &Config, entry: &str) -> std::io::Result<Option<TcpListener>> {
-    let port = config.port();
+fn bind_tcp_entry(
+    entry: &str,
+    port: u16,
+    backlog: u32,
+) -> std::io::Result<Option<std::net::TcpListener>> {
     let (optional, host) = match entry.strip_prefix('-') {
         Some(host) => (true, host),
         None => (false, entry),
@@ -61,9 +81,9 @@ async fn bind_tcp_entry(config: &Config, entry: &str) -> std::io::Result<Option<
     };
     let target = match host.parse::<IpAddr>() {
         Ok(ip) => Ok(SocketAddr::new(ip, port)),
-        Err(_) => resolve(host, port).await,
+        Err(_) => resolve(host, port),
     };
-    let bound = target.and_then(|addr| bind_tcp(addr, config.tcp_backlog()));
+    let bound = target.and_then(|addr| bind_tcp(addr, backlog));
     match bound {
         Ok(l) => Ok(Some(l)),
         Err(e) if optional || unsupported_family(&e) => {
@@ -84,14 +104,15 @@ fn unsupported_family(e: &std::io::Error) -> bool {
     e.raw_os_error() == Some(libc::EAFNOSUPPORT)
 }
 
-async fn resolve(host: &str, port: u16) -> std::io::Result<SocketAddr> {
-    tokio::net::lookup_host((host, port))
-        .await?
+fn resolve(host: &str, port: u16) -> std::io::Result<SocketAddr> {
+    use std::net::ToSocketAddrs;
+    (host, port)
+        .to_socket_addrs()?
         .next()
         .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, "no address"))
 }
 
-fn bind_tcp(addr: SocketAddr, backlog: u32) -> std::io::Result<TcpListener> {
+fn bind_tcp(addr: SocketAddr, backlog: u32) -> std::io::Result<std::net::TcpListener> {
     let socket = socket2::Socket::new(
         socket2::Domain::for_address(addr),
         socket2::Type::STREAM,
@@ -104,7 +125,7 @@ fn bind_tcp(addr: SocketAddr, backlog: u32) -> std::io::Result<TcpListener> {
     socket.set_nonblocking(true)?;
     socket.bind(&addr.into())?;
     socket.listen(backlog.min(i32::MAX as u32) as i32)?;
-    TcpListener::from_std(socket.into())
+    Ok(socket.into())
 }
 
 /// Binds the unix socket, replacing a stale file, and applies `perm` (octal

@@ -44,6 +44,8 @@ pub struct Server {
     pub clients: registry::ClientRegistry,
     pub stats: stats::ServerStats,
     pub pause: pause::Pause,
+    /// How CONFIG SET bind/port reaches the acceptor; set once it runs.
+    pub listener_changes: parking_lot::Mutex<Option<mpsc::UnboundedSender<ListenerChange>>>,
 }
 
 impl Server {
@@ -56,9 +58,40 @@ impl Server {
             next_client_id: AtomicU64::new(1),
             lastsave: AtomicI64::new(crate::keyspace::now_ms() / 1000),
             clients: registry::ClientRegistry::default(),
+            listener_changes: parking_lot::Mutex::new(None),
             stats: stats::ServerStats::default(),
             pause: pause::Pause::default(),
         }
+    }
+
+    /// CONFIG SET bind/port: like Redis, closes the TCP listeners, binds the
+    /// new addresses and, if that fails, binds the old ones again; the
+    /// error is Redis's reason text.
+    pub fn rebind(&self, bind: &[String], port: u16) -> Result<(), &'static str> {
+        let Some(changes) = self.listener_changes.lock().clone() else {
+            return Err("the server is not listening yet");
+        };
+        let (done, closed) = std::sync::mpsc::channel();
+        if changes.send(ListenerChange::CloseTcp(done)).is_err() || closed.recv().is_err() {
+            return Err("the server is not listening");
+        }
+        let backlog = self.config.tcp_backlog();
+        let result = listener::bind_tcp_all(bind, port, backlog);
+        let (listeners, outcome) = match result {
+            Ok(fresh) => (fresh, Ok(())),
+            Err(e) => {
+                crate::log::warning(&e.to_string());
+                let old = listener::bind_tcp_all(&self.config.bind(), self.config.port(), backlog);
+                let reason = if port != self.config.port() {
+                    "Unable to listen on this port. Check server logs."
+                } else {
+                    "Failed to bind to specified addresses."
+                };
+                (old.unwrap_or_default(), Err(reason))
+            }
+        };
+        let _ = changes.send(ListenerChange::ServeTcp(listeners));
+        outcome
     }
 
     pub fn new_client_id(&self) -> u64 {
@@ -115,27 +148,70 @@ fn spawn_worker(
     Ok(tx)
 }
 
+/// What CONFIG SET bind/port asks of the acceptor.
+pub enum ListenerChange {
+    /// Close the TCP listeners, then acknowledge.
+    CloseTcp(std::sync::mpsc::Sender<()>),
+    /// Serve these freshly bound TCP listeners.
+    ServeTcp(Vec<std::net::TcpListener>),
+}
+
 async fn accept_loop(
     server: Arc<Server>,
     workers: Vec<mpsc::UnboundedSender<Accepted>>,
 ) -> std::io::Result<()> {
-    let listeners = listener::bind_all(&server.config).await?;
+    let listeners = listener::bind_all(&server.config)?;
     let (tx, mut rx) = mpsc::unbounded_channel();
+    let mut tcp_tasks = Vec::new();
     for l in listeners {
-        crate::log::notice(&format!("Ready to accept connections {}", l.describe()));
-        tokio::spawn(l.run(server.clone(), tx.clone()));
+        let tcp = matches!(l, listener::Listener::Tcp(_));
+        let task = serve_listener(&server, l, &tx);
+        if tcp {
+            tcp_tasks.push(task);
+        }
     }
-    drop(tx);
+    let (change_tx, mut changes) = mpsc::unbounded_channel();
+    *server.listener_changes.lock() = Some(change_tx);
     tokio::spawn(clients_cron(server.clone()));
     let mut next = 0;
-    while let Some(accepted) = rx.recv().await {
-        if let Err(mpsc::error::SendError(_)) = workers[next].send(accepted) {
-            server.clients.release();
-            break;
+    loop {
+        tokio::select! {
+            accepted = rx.recv() => {
+                let Some(accepted) = accepted else { return Ok(()) };
+                if let Err(mpsc::error::SendError(_)) = workers[next].send(accepted) {
+                    server.clients.release();
+                    return Ok(());
+                }
+                next = (next + 1) % workers.len();
+            }
+            Some(change) = changes.recv() => match change {
+                ListenerChange::CloseTcp(done) => {
+                    for task in tcp_tasks.drain(..) {
+                        task.abort();
+                        // The listener closes when its cancelled task is dropped.
+                        let _ = task.await;
+                    }
+                    let _ = done.send(());
+                }
+                ListenerChange::ServeTcp(fresh) => {
+                    for l in fresh {
+                        if let Ok(l) = tokio::net::TcpListener::from_std(l) {
+                            tcp_tasks.push(serve_listener(&server, listener::Listener::Tcp(l), &tx));
+                        }
+                    }
+                }
+            },
         }
-        next = (next + 1) % workers.len();
     }
-    Ok(())
+}
+
+fn serve_listener(
+    server: &Arc<Server>,
+    l: listener::Listener,
+    admitted: &mpsc::UnboundedSender<Accepted>,
+) -> tokio::task::JoinHandle<()> {
+    crate::log::notice(&format!("Ready to accept connections {}", l.describe()));
+    tokio::spawn(l.run(server.clone(), admitted.clone()))
 }
 
 /// Redis's clientsCron, for what cannot wait for a client's next request:
