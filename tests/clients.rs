@@ -294,3 +294,36 @@ fn client_no_touch_keeps_reads_from_resetting_idle_time() {
     assert_eq!(c.cmd(&["CLIENT", "NO-EVICT", "on"]), "+OK\r\n");
     assert_eq!(field(&bulk_text(&c.cmd(&["CLIENT", "INFO"])), "flags"), "e");
 }
+
+#[test]
+fn client_list_omem_shows_replies_waiting_for_a_slow_reader() {
+    let server = TestServer::start();
+    let mut raw = server.raw();
+    let big = "x".repeat(8 << 20);
+    assert_eq!(raw.cmd(&["SET", "big", &big]), "+OK\r\n");
+    let mut slow = RawConn::connect(server.port);
+    slow.send(b"CLIENT ID\r\nGET big\r\n");
+    let id = slow.read_reply();
+    let id = String::from_utf8_lossy(&id[1..]).trim().to_string();
+    let omem_of_slow = |raw: &mut RawConn| -> u64 {
+        let list = bulk_text(&raw.cmd(&["CLIENT", "LIST", "ID", &id]));
+        let omem = fields(&list)
+            .into_iter()
+            .find(|(k, _)| k == "omem")
+            .unwrap()
+            .1;
+        omem.parse().unwrap()
+    };
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while omem_of_slow(&mut raw) == 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(omem_of_slow(&mut raw) > 0, "replies are waiting");
+    let reply = slow.read_reply();
+    assert_eq!(reply.len(), big.len() + "$8388608\r\n\r\n".len());
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while omem_of_slow(&mut raw) != 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(omem_of_slow(&mut raw), 0, "nothing waits once read");
+}

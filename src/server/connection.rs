@@ -244,6 +244,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
     /// enforcing the output buffer limits; false when the connection must close.
     async fn flush(&mut self, server: &Server, client: &mut Client) -> bool {
         let mut written = 0;
+        let mut waited = false;
         while written < self.output.len() {
             let limit = server
                 .config
@@ -266,7 +267,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
                     continue;
                 }
                 Some(_) => return false,
-                None => {}
+                // The socket is full: CLIENT LIST shows what waits.
+                None => {
+                    waited = true;
+                    client.handle.omem.store(pending, Ordering::Relaxed);
+                }
             }
             // While over the soft limit, wake up to see whether time ran out.
             let over_soft = self.soft_since.is_some();
@@ -294,6 +299,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
             }
         }
         self.soft_since = None;
+        if waited {
+            client.handle.omem.store(0, Ordering::Relaxed);
+        }
         self.output.clear();
         if self.output.capacity() > 4 * FLUSH_AT {
             self.output.shrink_to(READ_CHUNK);
