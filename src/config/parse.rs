@@ -5,93 +5,19 @@
 use super::table::{Directive, Kind, Special, Support};
 use crate::util::num::parse_i64;
 
-/// Splits a line into words as redis.conf quotes them: double quotes with
-/// `\n \r \t \b \a \\ \" \xHH` escapes, single quotes with only `\'`, and a
-/// closing quote that must end the word. `None` for unbalanced quotes.
+/// Splits a line into words as redis.conf quotes them, which is how
+/// inline commands are quoted too: double quotes with `\n \r \t \b \a
+/// \\ \" \xHH` escapes, single quotes with only `\'`, and a closing
+/// quote that must end the word. `None` for unbalanced quotes.
 pub fn split_args(line: &str) -> Option<Vec<String>> {
-    let bytes = line.as_bytes();
-    let mut words = Vec::new();
-    let mut i = 0;
-    loop {
-        while i < bytes.len() && bytes[i].is_ascii_whitespace() {
-            i += 1;
-        }
-        if i >= bytes.len() {
-            return Some(words);
-        }
-        let mut word = Vec::new();
-        loop {
-            match bytes.get(i) {
-                None => break,
-                Some(c) if c.is_ascii_whitespace() => break,
-                Some(b'"') => i = double_quoted(bytes, i + 1, &mut word)?,
-                Some(b'\'') => i = single_quoted(bytes, i + 1, &mut word)?,
-                Some(&c) => {
-                    word.push(c);
-                    i += 1;
-                }
-            }
-        }
-        words.push(String::from_utf8_lossy(&word).into_owned());
-    }
-}
-
-/// Reads a double-quoted section starting after the quote; returns the index after it.
-fn double_quoted(b: &[u8], mut i: usize, word: &mut Vec<u8>) -> Option<usize> {
-    loop {
-        match *b.get(i)? {
-            b'\\' if b.get(i + 1) == Some(&b'x') && hex_pair(b, i + 2).is_some() => {
-                word.push(hex_pair(b, i + 2)?);
-                i += 4;
-            }
-            b'\\' if i + 1 < b.len() => {
-                word.push(match b[i + 1] {
-                    b'n' => b'\n',
-                    b'r' => b'\r',
-                    b't' => b'\t',
-                    b'b' => 8,
-                    b'a' => 7,
-                    other => other,
-                });
-                i += 2;
-            }
-            b'"' => return closing(b, i + 1),
-            c => {
-                word.push(c);
-                i += 1;
-            }
-        }
-    }
-}
-
-fn single_quoted(b: &[u8], mut i: usize, word: &mut Vec<u8>) -> Option<usize> {
-    loop {
-        match *b.get(i)? {
-            b'\\' if b.get(i + 1) == Some(&b'\'') => {
-                word.push(b'\'');
-                i += 2;
-            }
-            b'\'' => return closing(b, i + 1),
-            c => {
-                word.push(c);
-                i += 1;
-            }
-        }
-    }
-}
-
-/// A closing quote must be followed by a space or the end of the line.
-fn closing(b: &[u8], i: usize) -> Option<usize> {
-    match b.get(i) {
-        Some(c) if !c.is_ascii_whitespace() => None,
-        _ => Some(i),
-    }
-}
-
-fn hex_pair(b: &[u8], i: usize) -> Option<u8> {
-    let hi = (*b.get(i)? as char).to_digit(16)?;
-    let lo = (*b.get(i + 1)? as char).to_digit(16)?;
-    Some((hi * 16 + lo) as u8)
+    let (mut bytes, mut spans) = (Vec::new(), Vec::new());
+    crate::protocol::parse::split_words(line.as_bytes(), &mut bytes, &mut spans).ok()?;
+    let words = spans.iter();
+    Some(
+        words
+            .map(|&(s, e)| String::from_utf8_lossy(&bytes[s..e]).into_owned())
+            .collect(),
+    )
 }
 
 /// Quotes a value so `split_args` reads it back unchanged.

@@ -192,7 +192,8 @@ impl Parser {
             line = head;
         }
         self.scratch.clear();
-        split_inline(line, &mut self.scratch, &mut self.spans)?;
+        split_words(line, &mut self.scratch, &mut self.spans)
+            .map_err(|Unbalanced| err("unbalanced quotes in request"))?;
         self.pos = nl + 1;
         Ok(Some(self.finish(Source::Scratch)))
     }
@@ -272,15 +273,20 @@ fn parse_header_int(digits: &[u8]) -> Option<i64> {
     Some(if neg { -v } else { v })
 }
 
-/// Splits an inline command line the way redis-cli users type it: words
+/// A quote that is not closed, or closed in the middle of a word.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Unbalanced;
+
+/// Splits an inline command line (or a redis.conf line: Redis reads both
+/// alike) the way redis-cli users type it: words
 /// separated by blanks, "double quotes" with C-like escapes, 'single quotes'
 /// with only \' escaped; a closing quote must end the word.
-fn split_inline(
+pub fn split_words(
     line: &[u8],
     out: &mut Vec<u8>,
     spans: &mut Vec<(usize, usize)>,
-) -> Result<(), ProtocolError> {
-    let unbalanced = || err("unbalanced quotes in request");
+) -> Result<(), Unbalanced> {
+    let unbalanced = || Unbalanced;
     let mut i = 0;
     loop {
         while i < line.len() && line[i].is_ascii_whitespace() {
