@@ -14,6 +14,7 @@ pub mod connection;
 pub mod lifecycle;
 pub mod listener;
 pub mod monitor;
+pub mod park;
 pub mod pause;
 pub mod registry;
 pub mod stats;
@@ -134,6 +135,8 @@ fn spawn_worker(
     let (tx, mut rx) = mpsc::unbounded_channel::<Accepted>();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
+        .on_thread_park(park::before_sleep)
+        .on_thread_unpark(park::after_wake)
         .build()?;
     std::thread::Builder::new()
         .name(format!("worker-{index}"))
