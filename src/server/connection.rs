@@ -193,6 +193,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
 
     /// Runs every complete command read so far; false when the connection must close.
     async fn execute_input(&mut self, server: &Server, client: &mut Client) -> bool {
+        super::park::did_work();
         loop {
             let outcome = run_batch(
                 server,

@@ -135,7 +135,6 @@ fn spawn_worker(
     let (tx, mut rx) = mpsc::unbounded_channel::<Accepted>();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
-        .on_thread_park(park::before_sleep)
         .on_thread_unpark(park::after_wake)
         .build()?;
     std::thread::Builder::new()
@@ -143,6 +142,7 @@ fn spawn_worker(
         .spawn(move || {
             // Tasks spawned here stay on this runtime, and so on this thread.
             runtime.block_on(async move {
+                tokio::spawn(park::poll_while_busy());
                 while let Some(accepted) = rx.recv().await {
                     tokio::spawn(connection::serve(accepted, server.clone()));
                 }
