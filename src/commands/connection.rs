@@ -5,6 +5,10 @@ use crate::protocol::reply::c_string;
 use crate::security::auth;
 use crate::util::num::parse_i64;
 
+/// What every command that must work before authentication shares.
+const HANDSHAKE: u32 =
+    flag::NOSCRIPT | flag::LOADING | flag::STALE | flag::FAST | flag::NO_AUTH | flag::ALLOW_BUSY;
+
 pub fn register(t: &mut Vec<Command>) {
     let conn = |c: Command| c.acl(acl::CONNECTION);
     t.push(
@@ -25,18 +29,12 @@ pub fn register(t: &mut Vec<Command>) {
             .doc("connection", "1.0.0", "O(1)", "Returns the given string.")
             .args("message"),
     );
-    t.push(
-        conn(Command::new("quit", -1, quit))
-            .flags(
-                flag::ALLOW_BUSY
-                    | flag::NOSCRIPT
-                    | flag::LOADING
-                    | flag::STALE
-                    | flag::FAST
-                    | flag::NO_AUTH,
-            )
-            .doc("connection", "1.0.0", "O(1)", "Closes the connection."),
-    );
+    t.push(conn(Command::new("quit", -1, quit)).flags(HANDSHAKE).doc(
+        "connection",
+        "1.0.0",
+        "O(1)",
+        "Closes the connection.",
+    ));
     t.push(
         conn(Command::new("select", 2, select))
             .flags(flag::LOADING | flag::STALE | flag::FAST)
@@ -50,15 +48,7 @@ pub fn register(t: &mut Vec<Command>) {
     );
     t.push(
         conn(Command::new("auth", -2, auth_command))
-            .flags(
-                flag::NOSCRIPT
-                    | flag::LOADING
-                    | flag::STALE
-                    | flag::FAST
-                    | flag::NO_AUTH
-                    | flag::SENTINEL
-                    | flag::ALLOW_BUSY,
-            )
+            .flags(HANDSHAKE | flag::SENTINEL)
             .doc(
                 "connection",
                 "1.0.0",
@@ -69,15 +59,7 @@ pub fn register(t: &mut Vec<Command>) {
     );
     t.push(
         conn(Command::new("hello", -1, hello))
-            .flags(
-                flag::NOSCRIPT
-                    | flag::LOADING
-                    | flag::STALE
-                    | flag::FAST
-                    | flag::NO_AUTH
-                    | flag::SENTINEL
-                    | flag::ALLOW_BUSY,
-            )
+            .flags(HANDSHAKE | flag::SENTINEL)
             .doc(
                 "connection",
                 "6.0.0",
@@ -86,18 +68,12 @@ pub fn register(t: &mut Vec<Command>) {
             )
             .args("[protover [AUTH username password] [SETNAME clientname]]"),
     );
-    t.push(
-        conn(Command::new("reset", 1, reset))
-            .flags(
-                flag::NOSCRIPT
-                    | flag::LOADING
-                    | flag::STALE
-                    | flag::FAST
-                    | flag::NO_AUTH
-                    | flag::ALLOW_BUSY,
-            )
-            .doc("connection", "6.2.0", "O(1)", "Resets the connection."),
-    );
+    t.push(conn(Command::new("reset", 1, reset)).flags(HANDSHAKE).doc(
+        "connection",
+        "6.2.0",
+        "O(1)",
+        "Resets the connection.",
+    ));
 }
 
 fn ping(ctx: &mut Ctx<'_>) {

@@ -11,6 +11,7 @@
 pub mod dict;
 pub mod effects;
 pub mod expire;
+pub mod types;
 pub mod value;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
