@@ -3,7 +3,7 @@
 //! (if asked) the fork into the background, the pid file, and serving.
 
 use ferrodis::config::Config;
-use ferrodis::server::lifecycle;
+use ferrodis::server::process;
 use ferrodis::{REDIS_VERSION, VERSION, log};
 
 /// mimalloc: its size classes step by 8 bytes for small objects (jemalloc's
@@ -40,7 +40,8 @@ fn main() {
     }
     log::warning("oO0OoO0OoO0Oo Ferrodis is starting oO0OoO0OoO0Oo");
     if config.daemonize() {
-        lifecycle::daemonize();
+        // SAFETY: no thread has been started yet (the log writes inline).
+        unsafe { process::daemonize() };
     }
     log::warning(&format!(
         "Ferrodis version={VERSION} (Redis {REDIS_VERSION} compatible), bits={}, malloc=mimalloc, pid={}, just started",
@@ -55,10 +56,10 @@ fn main() {
     }
     log::set_role_master();
     log::notice(&format!("Running mode=standalone, port={}.", config.port()));
-    lifecycle::write_pidfile(&config);
+    process::write_pidfile(&config);
     log::warning("Server initialized");
     let pid_config = config.pidfile();
-    if let Err(e) = ferrodis::server::run(config) {
+    if let Err(e) = ferrodis::server::run(ferrodis::dispatcher(config)) {
         log::warning(&e.to_string());
         if let Some(path) = pid_config {
             let _ = std::fs::remove_file(path);

@@ -1,75 +1,119 @@
-//! The ordered effect stream: what AOF and replicas will replay.
+//! The ordered effect stream: what AOF and replicas will replay. Runs
+//! in-process through the test harness.
 
-use ferrodis::config::Config;
-use ferrodis::keyspace::effects::Effect;
-use ferrodis::server::connection::run_requests;
-use ferrodis::server::{Client, Server};
+use ferrodis::testing::Harness;
+use ferrodis::util::time::now_ms;
 
-fn resp(args: &[&str]) -> Vec<u8> {
-    let mut out = format!("*{}\r\n", args.len()).into_bytes();
-    for a in args {
-        out.extend_from_slice(format!("${}\r\n{}\r\n", a.len(), a).as_bytes());
+/// Asserts `effect` is `[prefix.., <abs ms>]` with the time about `in_ms` from now.
+fn assert_absolute(effect: &[String], prefix: &[&str], in_ms: i64) {
+    assert_eq!(&effect[..prefix.len()], prefix);
+    let at: i64 = effect[prefix.len()].parse().unwrap();
+    assert!((at - now_ms() - in_ms).abs() < 5_000, "{effect:?}");
+}
+
+#[test]
+fn relative_set_expiries_replay_as_absolute_pxat() {
+    let mut h = Harness::default();
+    for argv in [
+        &["SET", "k", "v", "EX", "100"][..],
+        &["SET", "k", "v", "PX", "100000", "NX", "GET"],
+        &["SETEX", "k", "100", "v"],
+        &["PSETEX", "k", "100000", "v"],
+    ] {
+        h.run(&["GETDEL", "k"]);
+        let effects = h.effects_of(argv);
+        assert_eq!(effects.len(), 1, "{argv:?}");
+        assert_absolute(&effects[0], &["SET", "k", "v", "PXAT"], 100_000);
     }
-    out
-}
-
-fn words(effect: &Effect) -> Vec<String> {
-    effect
-        .argv
-        .iter()
-        .map(|a| String::from_utf8_lossy(a).into_owned())
-        .collect()
 }
 
 #[test]
-fn relative_expiry_is_recorded_as_absolute_pxat() {
-    let server = Server::new(Config::default());
-    let effects = server.keyspace.effects.subscribe();
-    let mut client = Client::new(1, String::new(), String::new());
-    let before = ferrodis::keyspace::now_ms();
-    let out = run_requests(&server, &mut client, &resp(&["SET", "k", "v", "EX", "10"]));
-    assert_eq!(out, b"+OK\r\n");
-    let effect = effects.try_recv().expect("SET emitted an effect");
-    let argv = words(&effect);
-    assert_eq!(argv[..4], ["SET", "k", "v", "PXAT"]);
-    let at: i64 = argv[4].parse().unwrap();
-    assert!((before + 10_000..before + 11_000).contains(&at), "{at}");
-    assert!(effects.try_recv().is_err(), "exactly one record");
+fn getex_replays_as_pexpireat_persist_or_del() {
+    let mut h = Harness::default();
+    h.run(&["SET", "k", "v"]);
+    let effects = h.effects_of(&["GETEX", "k", "EX", "100"]);
+    assert_absolute(&effects[0], &["PEXPIREAT", "k"], 100_000);
+    assert_eq!(h.effects_of(&["GETEX", "k", "PERSIST"]), [["PERSIST", "k"]]);
+    // Nothing to persist any more, so nothing changed and nothing is emitted.
+    assert!(h.effects_of(&["GETEX", "k", "PERSIST"]).is_empty());
+    assert_eq!(h.effects_of(&["GETEX", "k", "PXAT", "1"]), [["DEL", "k"]]);
 }
 
 #[test]
-fn plain_writes_replay_verbatim_and_reads_emit_nothing() {
-    let server = Server::new(Config::default());
-    let effects = server.keyspace.effects.subscribe();
-    let mut client = Client::new(1, String::new(), String::new());
-    let mut stream = resp(&["SELECT", "3"]);
-    stream.extend(resp(&["SET", "a", "1"]));
-    stream.extend(resp(&["GET", "a"]));
-    stream.extend(resp(&["SET", "a", "2", "NX"]));
-    run_requests(&server, &mut client, &stream);
-    let effect = effects.try_recv().unwrap();
+fn incrbyfloat_replays_its_result_keeping_the_ttl() {
+    let mut h = Harness::default();
+    h.run(&["SET", "f", "1.5"]);
+    assert_eq!(
+        h.effects_of(&["INCRBYFLOAT", "f", "1"]),
+        [["SET", "f", "2.5", "KEEPTTL"]]
+    );
+}
+
+#[test]
+fn deterministic_writes_replay_as_their_argv_and_reads_emit_nothing() {
+    let mut h = Harness::default();
+    h.run(&["SET", "k", "v"]);
+    assert_eq!(h.effects_of(&["GETDEL", "k"]), [["DEL", "k"]]);
+    assert_eq!(h.effects_of(&["INCR", "n"]), [["INCR", "n"]]);
+    assert_eq!(h.effects_of(&["APPEND", "n", "0"]), [["APPEND", "n", "0"]]);
+    assert_eq!(
+        h.effects_of(&["SET", "k", "v", "PXAT", "9999999999999"]),
+        [["SET", "k", "v", "PXAT", "9999999999999"]]
+    );
+    assert!(h.effects_of(&["GET", "k"]).is_empty());
+    // A write that changed nothing emits nothing.
+    assert!(h.effects_of(&["SET", "k", "w", "NX"]).is_empty());
+    assert!(h.effects_of(&["SETRANGE", "k", "0", ""]).is_empty());
+}
+
+#[test]
+fn effects_carry_the_database_they_apply_to() {
+    let mut h = Harness::default();
+    h.run(&["SELECT", "3"]);
+    let rx = h.dispatcher.shared.keyspace.effects.subscribe();
+    h.run(&["SET", "a", "1"]);
+    let effect = rx.try_recv().unwrap();
     assert_eq!(effect.db, 3);
-    assert_eq!(words(&effect), ["SET", "a", "1"]);
-    assert!(
-        effects.try_recv().is_err(),
-        "GET and a failed NX change nothing"
+    assert_eq!(effect.argv, [b"SET".to_vec(), b"a".to_vec(), b"1".to_vec()]);
+}
+
+#[test]
+fn expired_keys_are_recorded_as_del_before_the_command_that_found_them() {
+    let mut h = Harness::default();
+    h.run(&["SET", "gone", "v", "PX", "1"]);
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    assert_eq!(h.effects_of(&["GET", "gone"]), [["DEL", "gone"]]);
+    h.run(&["SET", "gone", "v", "PX", "1"]);
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    assert_eq!(
+        h.effects_of(&["INCR", "gone"]),
+        [vec!["DEL", "gone"], vec!["INCR", "gone"]]
     );
 }
 
 #[test]
-fn expired_keys_are_recorded_as_del() {
-    let server = Server::new(Config::default());
-    let effects = server.keyspace.effects.subscribe();
-    let mut client = Client::new(1, String::new(), String::new());
-    run_requests(
-        &server,
-        &mut client,
-        &resp(&["SET", "gone", "v", "PX", "1"]),
-    );
-    std::thread::sleep(std::time::Duration::from_millis(5));
-    let out = run_requests(&server, &mut client, &resp(&["GET", "gone"]));
-    assert_eq!(out, b"$-1\r\n");
-    let recorded: Vec<Vec<String>> = effects.try_iter().map(|e| words(&e)).collect();
-    assert_eq!(recorded.len(), 2);
-    assert_eq!(recorded[1], ["DEL", "gone"]);
+fn whole_database_writes_are_always_propagated() {
+    let mut h = Harness::default();
+    assert_eq!(h.effects_of(&["FLUSHALL"]), [["FLUSHALL"]]);
+    assert_eq!(h.effects_of(&["FLUSHDB", "ASYNC"]), [["FLUSHDB", "ASYNC"]]);
+    assert_eq!(h.effects_of(&["SWAPDB", "0", "1"]), [["SWAPDB", "0", "1"]]);
+}
+
+#[test]
+fn encodings_follow_redis() {
+    let mut h = Harness::default();
+    h.run(&["SET", "k", "12"]);
+    assert_eq!(h.encoding("k"), Some("int"));
+    h.run(&["APPEND", "k", "3"]);
+    assert_eq!(h.encoding("k"), Some("raw"));
+    h.run(&["APPEND", "new", "12"]);
+    assert_eq!(h.encoding("new"), Some("int"));
+    h.run(&["SETRANGE", "r", "0", "ab"]);
+    assert_eq!(h.encoding("r"), Some("raw"));
+    h.run(&["INCRBYFLOAT", "f", "1"]);
+    assert_eq!(h.encoding("f"), Some("embstr"));
+    h.run(&["SET", "i", "abc"]);
+    h.run(&["SET", "i", "5"]);
+    h.run(&["INCR", "i"]);
+    assert_eq!(h.encoding("i"), Some("int"));
 }

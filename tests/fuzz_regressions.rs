@@ -64,8 +64,7 @@ fn dispatch_crash_inputs_and_seeds_keep_every_invariant() {
 
 #[test]
 fn a_protocol_error_quoting_a_newline_stays_one_resp_line() {
-    let server = ferrodis::server::Server::new(ferrodis::config::Config::default());
-    let mut client = ferrodis::server::Client::new(1, String::new(), String::new());
-    let out = ferrodis::server::connection::run_requests(&server, &mut client, b"*1\r\n\n\r\n");
+    let mut harness = ferrodis::testing::Harness::default();
+    let out = harness.run_stream(b"*1\r\n\n\r\n");
     assert_eq!(out, b"-ERR Protocol error: expected '$', got ' '\r\n");
 }

@@ -7,11 +7,7 @@ mod common;
 use std::collections::HashSet;
 
 use common::{RawConn, TestServer};
-use ferrodis::command::Args;
-use ferrodis::command::dispatch::execute;
-use ferrodis::config::Config;
 use ferrodis::keyspace::effects::Effect;
-use ferrodis::server::{Client, Server};
 
 fn int(n: i64) -> String {
     format!(":{n}\r\n")
@@ -657,18 +653,10 @@ fn resp3_clients_get_typed_nulls() {
 
 /// Runs commands in-process and returns the effect records they emitted.
 fn effects_of(commands: &[&[&str]]) -> Vec<Vec<String>> {
-    let server = Server::new(Config::default());
-    let rx = server.keyspace.effects.subscribe();
-    let mut client = Client::new(1, String::new(), String::new());
+    let mut h = ferrodis::testing::Harness::default();
+    let rx = h.dispatcher.shared.keyspace.effects.subscribe();
     for argv in commands {
-        let mut base = Vec::new();
-        let mut spans = Vec::new();
-        for arg in *argv {
-            spans.push((base.len(), base.len() + arg.len()));
-            base.extend_from_slice(arg.as_bytes());
-        }
-        let mut out = Vec::new();
-        execute(&server, &mut client, Args::new(&base, &spans), &mut out);
+        h.run(argv);
     }
     rx.try_iter()
         .map(|Effect { argv, .. }| {
@@ -701,7 +689,7 @@ fn relative_and_past_expiries_propagate_deterministically() {
 
 #[test]
 fn relative_expire_propagates_as_absolute_milliseconds() {
-    let before = ferrodis::keyspace::now_ms();
+    let before = ferrodis::util::time::now_ms();
     let effects = effects_of(&[&["SET", "k", "v"], &["EXPIRE", "k", "100"]]);
     assert_eq!(effects[1][0], "PEXPIREAT");
     let at: i64 = effects[1][2].parse().unwrap();

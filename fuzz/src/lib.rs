@@ -11,10 +11,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use bytes::{Buf, BytesMut};
 use ferrodis::command::flag;
 use ferrodis::config::Config;
+use ferrodis::dispatch::Dispatcher;
 use ferrodis::protocol::parse::INLINE_MAX;
 use ferrodis::protocol::{Parser, ProtocolError, Source};
-use ferrodis::server::connection::run_requests;
-use ferrodis::server::{Client, Server};
+use ferrodis::server::conn::run_requests;
+use ferrodis::state::Session;
 
 // ---------------------------------------------------------------- parse ---
 
@@ -120,16 +121,16 @@ fn parse_in_chunks(stream: &[u8], max_bulk: usize, chunks: &[usize]) -> Parsed {
 
 /// One server for the whole fuzzing process: building the command table per
 /// run would dominate the time. Each run starts with FLUSHALL instead.
-fn server() -> &'static Server {
-    static SERVER: OnceLock<Server> = OnceLock::new();
-    SERVER.get_or_init(|| Server::new(Config::default()))
+fn server() -> &'static Dispatcher {
+    static SERVER: OnceLock<Dispatcher> = OnceLock::new();
+    SERVER.get_or_init(|| ferrodis::dispatcher(Config::default()))
 }
 
-fn new_client(server: &Server) -> Client {
+fn new_client(server: &Dispatcher) -> Session {
     static ADDR_PORT: AtomicU64 = AtomicU64::new(1);
     let port = ADDR_PORT.fetch_add(1, Ordering::Relaxed) % 65536;
-    Client::new(
-        server.new_client_id(),
+    Session::new(
+        server.shared.new_client_id(),
         format!("127.0.0.1:{port}"),
         "127.0.0.1:6379".to_string(),
     )
@@ -213,14 +214,14 @@ struct Scan {
     commands: usize,
 }
 
-fn scan(server: &Server, stream: &[u8]) -> Scan {
+fn scan(server: &Dispatcher, stream: &[u8]) -> Scan {
     let mut scan = Scan {
         denied: false,
         hello: false,
         uneven: false,
         commands: 0,
     };
-    let mut parser = Parser::new(server.config.proto_max_bulk_len());
+    let mut parser = Parser::new(server.shared.config.proto_max_bulk_len());
     let mut rest = stream;
     while let Ok(Some(parsed)) = parser.parse(rest) {
         let base = match parsed.source {
@@ -242,7 +243,7 @@ fn scan(server: &Server, stream: &[u8]) -> Scan {
             scan.denied |= DENIED.contains(&name.as_str())
                 || DENIED_WITH.contains(&(name.as_str(), first.as_str()))
                 || server
-                    .commands
+                    .table
                     .lookup(name.as_bytes())
                     .is_some_and(|c| c.has(flag::BLOCKING));
         }
@@ -276,7 +277,7 @@ const MAX_COMMANDS: usize = 48;
 /// Turns fuzz bytes into RESP commands: a byte picks a command (or
 /// command + subcommand) from the table, the next its argument count, and
 /// one byte per argument a word or a literal.
-fn structured(server: &Server, bytes: &[u8]) -> Vec<u8> {
+fn structured(server: &Dispatcher, bytes: &[u8]) -> Vec<u8> {
     let names = command_names(server);
     let mut bytes = bytes.iter().copied();
     let mut out = Vec::new();
@@ -307,11 +308,11 @@ fn structured(server: &Server, bytes: &[u8]) -> Vec<u8> {
 }
 
 /// Every command name in the table, containers expanded to `name sub`.
-fn command_names(server: &Server) -> &'static [Vec<&'static str>] {
+fn command_names(server: &Dispatcher) -> &'static [Vec<&'static str>] {
     static NAMES: OnceLock<Vec<Vec<&'static str>>> = OnceLock::new();
     NAMES.get_or_init(|| {
         let mut names = Vec::new();
-        for cmd in server.commands.iter() {
+        for cmd in server.table.iter() {
             names.push(vec![cmd.name]);
             for sub in &cmd.subcommands {
                 names.push(vec![cmd.name, sub.name]);

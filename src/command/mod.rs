@@ -1,109 +1,63 @@
-//! The one command table, and the context a command runs in.
+//! The command model: what a command is, the table of them, the context a
+//! handler runs in, and how arguments turn into keys and lock plans.
 //!
 //! Every command is registered once, by its family module, with its name,
-//! arity, flags, key specs, ACL categories and documentation. The dispatcher
-//! checks arity and flags from here, finds keys from the key specs to lock
-//! their shards, and COMMAND INFO/DOCS/LIST/GETKEYS answer from the same
-//! entries, so nothing is stated twice.
+//! arity, flags, key specs, lock needs, ACL categories and documentation.
+//! The dispatcher checks arity and flags from here and locks what
+//! [`locks::plan`] derives; COMMAND INFO/DOCS/LIST/GETKEYS answer from the
+//! same entries, so nothing is stated twice. The table is built at the
+//! composition root (`ferrodis::command_table`) from the families' lists;
+//! this layer does not know the families.
 
-pub mod dispatch;
+pub mod args;
+pub mod ctx;
 pub mod docs;
-pub mod keys;
+pub mod keyfind;
+pub mod locks;
 pub mod spec;
 
 use std::collections::HashMap;
 
-use crate::keyspace::{DbView, Locked};
-use crate::protocol::Reply;
-use crate::server::{Client, Server};
-
-pub use spec::{Command, KeySpec, acl, flag, key};
+pub use args::{ArgCursor, Args, NOT_INTEGER, SYNTAX};
+pub use ctx::{CmdError, CmdResult, Ctx};
+pub use spec::{Command, KeySpec, Locks, acl, flag, key};
 
 /// What a command handler is: it reads `ctx.args`, works through
-/// `ctx.db()` and writes its reply to `ctx.out`.
-pub type Handler = fn(&mut Ctx<'_>);
+/// `ctx.db()`, writes its reply to `ctx.out`, or returns why it failed.
+pub type Handler = fn(&mut Ctx<'_, '_>) -> CmdResult;
 
-/// The arguments of one command, borrowed from the read buffer without copying.
-#[derive(Clone, Copy)]
-pub struct Args<'a> {
-    base: &'a [u8],
-    spans: &'a [(usize, usize)],
-}
-
-impl<'a> Args<'a> {
-    pub fn new(base: &'a [u8], spans: &'a [(usize, usize)]) -> Self {
-        Args { base, spans }
-    }
-
-    pub fn len(&self) -> usize {
-        self.spans.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.spans.is_empty()
-    }
-
-    /// Argument `i` (0 is the command name). Panics if out of range: arity
-    /// checks guarantee the positions a command's handler reads.
-    pub fn get(&self, i: usize) -> &'a [u8] {
-        let (start, end) = self.spans[i];
-        &self.base[start..end]
-    }
-
-    pub fn iter(&self) -> impl ExactSizeIterator<Item = &'a [u8]> + 'a {
-        let base = self.base;
-        self.spans.iter().map(move |&(s, e)| &base[s..e])
-    }
-
-    /// Arguments from `from` on.
-    pub fn tail(&self, from: usize) -> Args<'a> {
-        Args {
-            base: self.base,
-            spans: &self.spans[from.min(self.spans.len())..],
-        }
-    }
-}
-
-/// Everything a handler may touch while it runs.
-pub struct Ctx<'a> {
-    pub server: &'a Server,
-    pub client: &'a mut Client,
-    pub args: Args<'a>,
-    pub out: Reply<'a>,
-    /// The shards of the command's keys, locked by the dispatcher.
-    pub locked: Locked<'a>,
-    pub command: &'a Command,
-}
-
-impl<'a> Ctx<'a> {
-    /// The client's selected database, through the command's locks.
-    pub fn db(&mut self) -> DbView<'_, 'a> {
-        let db = self.client.db;
-        self.locked.db(db)
-    }
-
-    pub fn arg(&self, i: usize) -> &'a [u8] {
-        self.args.get(i)
-    }
-}
-
-/// All commands, by lower-case name.
+/// All commands, by lower-case name, and every entry (subcommands
+/// included) by id.
 pub struct CommandTable {
     commands: Vec<Command>,
     by_name: HashMap<&'static [u8], usize, ahash::RandomState>,
+    /// (top-level index, subcommand index) of each id.
+    ids: Vec<(usize, Option<usize>)>,
 }
 
 impl CommandTable {
-    /// Builds the table from every family's registrations.
-    pub fn build() -> CommandTable {
-        let mut commands = Vec::new();
-        crate::commands::register_all(&mut commands);
+    /// Indexes the given commands and numbers every entry: top-level
+    /// commands first, then each container's subcommands.
+    pub fn build(mut commands: Vec<Command>) -> CommandTable {
         let mut by_name = HashMap::with_hasher(ahash::RandomState::new());
-        for (i, cmd) in commands.iter().enumerate() {
+        let mut ids = Vec::new();
+        for (i, cmd) in commands.iter_mut().enumerate() {
             let previous = by_name.insert(cmd.name.as_bytes(), i);
             assert!(previous.is_none(), "command {} registered twice", cmd.name);
+            cmd.id = ids.len() as u32;
+            ids.push((i, None));
         }
-        CommandTable { commands, by_name }
+        for (i, cmd) in commands.iter_mut().enumerate() {
+            for (j, sub) in cmd.subcommands.iter_mut().enumerate() {
+                sub.id = ids.len() as u32;
+                ids.push((i, Some(j)));
+            }
+        }
+        CommandTable {
+            commands,
+            by_name,
+            ids,
+        }
     }
 
     /// Finds a command by name in any letter case.
@@ -113,12 +67,45 @@ impl CommandTable {
         self.by_name.get(lower).map(|&i| &self.commands[i])
     }
 
+    /// The entry `args` names, descending into a subcommand when the
+    /// command has one of that name.
+    pub fn resolve(&self, args: &Args<'_>) -> Option<&Command> {
+        let cmd = self.lookup(args.get(0))?;
+        if args.len() > 1
+            && let Some(sub) = cmd.subcommand(args.get(1))
+        {
+            return Some(sub);
+        }
+        Some(cmd)
+    }
+
+    pub fn by_id(&self, id: u32) -> Option<&Command> {
+        let &(i, sub) = self.ids.get(id as usize)?;
+        let cmd = &self.commands[i];
+        match sub {
+            None => Some(cmd),
+            Some(j) => cmd.subcommands.get(j),
+        }
+    }
+
+    /// Top-level commands, in registration order.
     pub fn iter(&self) -> impl Iterator<Item = &Command> {
         self.commands.iter()
     }
 
+    /// Every entry in id order: top-level commands, then subcommands.
+    pub fn every(&self) -> impl Iterator<Item = &Command> {
+        (0..self.ids.len() as u32).filter_map(|id| self.by_id(id))
+    }
+
+    /// Top-level commands.
     pub fn len(&self) -> usize {
         self.commands.len()
+    }
+
+    /// Entries with an id (top-level and subcommands).
+    pub fn ids(&self) -> usize {
+        self.ids.len()
     }
 
     pub fn is_empty(&self) -> bool {

@@ -4,7 +4,8 @@
 //! key-spec names are kept here next to the bits they stand for, so COMMAND
 //! replies and the dispatcher read the same facts.
 
-use super::Handler;
+use super::{Args, Handler};
+use crate::keyspace::LockPlan;
 
 /// Command flags (COMMAND INFO's second field).
 pub mod flag {
@@ -208,6 +209,24 @@ impl KeySpec {
     }
 }
 
+/// What a command locks beyond the shards of its key specs. The dispatcher
+/// turns this into a lock plan before running the handler, so handlers
+/// never lock anything themselves.
+#[derive(Clone, Copy)]
+pub enum Locks {
+    /// Only its keys' shards.
+    Keys,
+    /// Every shard of the selected database (KEYS, SCAN, DBSIZE, FLUSHDB...).
+    Db,
+    /// Every shard of every database (FLUSHALL).
+    AllDbs,
+    /// Its keys' shards plus what this computes from the arguments, the
+    /// selected database and the number of databases (COPY ... DB, MOVE,
+    /// SWAPDB, INFO keyspace). Unparsable arguments add nothing: the
+    /// handler reports them.
+    Computed(fn(&Args<'_>, usize, usize, &mut LockPlan)),
+}
+
 /// Documentation shown by COMMAND DOCS.
 #[derive(Debug, Clone, Default)]
 pub struct Doc {
@@ -221,6 +240,9 @@ pub struct Doc {
 
 /// One command table entry.
 pub struct Command {
+    /// Its number in the table (subcommands included), given when the
+    /// table is built; statistics and CLIENT LIST refer to commands by it.
+    pub id: u32,
     /// Lower-case name; for a subcommand, the part after the container.
     pub name: &'static str,
     /// `get`, or `object|encoding` for subcommands.
@@ -230,6 +252,7 @@ pub struct Command {
     /// The categories the spec lists; the ones implied by flags are derived.
     pub acl: u32,
     pub key_specs: Vec<KeySpec>,
+    pub locks: Locks,
     pub tips: &'static [&'static str],
     pub handler: Option<Handler>,
     pub subcommands: Vec<Command>,
@@ -239,12 +262,14 @@ pub struct Command {
 impl Command {
     pub fn new(name: &'static str, arity: i32, handler: Handler) -> Command {
         Command {
+            id: 0,
             name,
             fullname: name.to_string(),
             arity,
             flags: 0,
             acl: 0,
             key_specs: Vec::new(),
+            locks: Locks::Keys,
             tips: &[],
             handler: Some(handler),
             subcommands: Vec::new(),
@@ -256,7 +281,7 @@ impl Command {
     pub fn container(name: &'static str, arity: i32) -> Command {
         Command {
             handler: None,
-            ..Command::new(name, arity, |_| {})
+            ..Command::new(name, arity, |_| Ok(()))
         }
     }
 
@@ -272,6 +297,11 @@ impl Command {
 
     pub fn key(mut self, spec: KeySpec) -> Self {
         self.key_specs.push(spec);
+        self
+    }
+
+    pub fn locks(mut self, locks: Locks) -> Self {
+        self.locks = locks;
         self
     }
 

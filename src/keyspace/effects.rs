@@ -1,8 +1,9 @@
 //! The one ordered stream of effects.
 //!
 //! Every write that changes the keyspace emits a deterministic record of
-//! itself (absolute expiry times, computed results, expiries as DEL) while it
-//! still holds the shard locks of its keys. Records go through one mutex, so
+//! itself (absolute expiry times, computed results, expiries as DEL) into its
+//! lock set's journal, which hands them here while the locks are still held.
+//! Records go through one mutex, so
 //! two writes to the same key appear in the order they were applied and the
 //! stream replays to the same dataset. AOF and replicas subscribe here; with
 //! no subscriber, emitting is one relaxed atomic load.
@@ -32,17 +33,14 @@ impl Effects {
         self.active.load(Ordering::Relaxed)
     }
 
-    /// Appends a record to the stream. Call while holding the locks of the keys it touches.
-    pub fn emit(&self, db: usize, argv: &[&[u8]]) {
-        if !self.active() {
-            return;
-        }
-        let effect = Effect {
-            db,
-            argv: argv.iter().map(|a| a.to_vec()).collect(),
-        };
+    /// Appends one lock set's records to the stream, in order. Called while
+    /// the lock set is still held, so writes to the same key reach the
+    /// stream in the order they were applied.
+    pub fn emit_all(&self, effects: impl Iterator<Item = Effect>) {
         let mut subs = self.subscribers.lock();
-        subs.retain(|s| s.send(effect.clone()).is_ok());
+        for effect in effects {
+            subs.retain(|s| s.send(effect.clone()).is_ok());
+        }
         if subs.is_empty() {
             self.active.store(false, Ordering::Relaxed);
         }

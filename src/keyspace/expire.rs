@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use super::{Keyspace, SHARDS};
+use super::{Keyspace, LockPlan, SHARDS};
 
 /// Keys looked at per shard visit, as Redis's per-loop sample.
 const SAMPLE: usize = 20;
@@ -43,11 +43,13 @@ pub fn run_tick(keyspace: &Keyspace, budget: Duration) -> usize {
 
 /// Samples about [`SAMPLE`] keys of one shard's expiry index and deletes the expired ones.
 fn sweep_shard(keyspace: &Keyspace, db: usize, shard: usize) -> (usize, usize) {
-    let mut locked = keyspace.lock_shard(db, shard);
-    let now = locked.now;
+    let mut plan = LockPlan::none();
+    plan.add_shard(db, shard);
+    let mut locked = keyspace.lock(&plan);
+    let now = locked.now();
     let mut due: Vec<Vec<u8>> = Vec::new();
     let mut sampled = 0;
-    let Some(state) = locked.shards_mut(db).next() else {
+    let Some(state) = locked.shard_at(db, shard) else {
         return (0, 0);
     };
     if state.expires.is_empty() {
@@ -66,9 +68,11 @@ fn sweep_shard(keyspace: &Keyspace, db: usize, shard: usize) -> (usize, usize) {
         }
     }
     state.expire_cursor = cursor;
+    // Looking a key up through the view deletes it if it is due, with the
+    // same announcement and DEL record as a lazy expiry.
     let mut view = locked.db(db);
     for key in &due {
-        view.get(key);
+        view.peek(key);
     }
     (sampled, due.len())
 }

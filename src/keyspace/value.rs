@@ -13,6 +13,7 @@ const EMBSTR_MAX: usize = 44;
 /// Redis shares/encodes as `int` only strings this short.
 const INT_TEXT_MAX: usize = 20;
 
+#[derive(Clone)]
 pub enum Value {
     Int(i64),
     Inline { len: u8, buf: [u8; INLINE_CAP] },

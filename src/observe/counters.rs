@@ -7,9 +7,8 @@
 //! costs a few instructions and no cache-line ping-pong. Readers (INFO,
 //! LATENCY HISTOGRAM, the metrics tick) sum all blocks.
 //!
-//! Commands are numbered by their position in the command table: a table
-//! entry's number is found from its address, since the table is built once
-//! and never moves (see [`CommandIndex`]).
+//! Commands are known by their id, a number the command table gives each
+//! entry (subcommands included); `Counters` is told how many there are.
 //!
 //! CONFIG RESETSTAT bumps an epoch instead of writing other threads'
 //! counters: readers ignore blocks of an older epoch, and each owner clears
@@ -24,7 +23,6 @@ use std::thread::ThreadId;
 use parking_lot::Mutex;
 
 use super::histogram::{Histogram, Merged};
-use crate::command::{Command, CommandTable};
 
 /// Redis stops tracking new error codes past this many.
 const MAX_ERROR_CODES: usize = 128;
@@ -107,11 +105,11 @@ impl ThreadCounters {
     }
 
     #[inline]
-    fn cell(&self, index: &CommandIndex, cmd: &Command) -> &CommandCell {
+    fn cell(&self, commands: usize, id: u32) -> &CommandCell {
         let cells = self
             .commands
-            .get_or_init(|| (0..index.len).map(|_| CommandCell::default()).collect());
-        &cells[index.id(cmd)]
+            .get_or_init(|| (0..commands).map(|_| CommandCell::default()).collect());
+        &cells[id as usize]
     }
 
     fn count_error(&self, code: &[u8]) {
@@ -123,52 +121,6 @@ impl ThreadCounters {
             errors.insert(code.into(), 1);
         }
     }
-}
-
-/// Maps a table entry's address to its number: the table is a few
-/// contiguous runs (top-level commands, then each container's subcommands).
-struct CommandIndex {
-    /// (address of the first entry, bytes, number of the first entry).
-    runs: Vec<(usize, usize, usize)>,
-    len: usize,
-}
-
-impl CommandIndex {
-    fn build(table: &CommandTable) -> CommandIndex {
-        let size = std::mem::size_of::<Command>();
-        let mut runs: Vec<(usize, usize, usize)> = Vec::new();
-        let mut len = 0;
-        for cmd in every_command(table) {
-            let addr = cmd as *const Command as usize;
-            match runs.last_mut() {
-                Some((base, bytes, _)) if *base + *bytes == addr => *bytes += size,
-                _ => runs.push((addr, size, len)),
-            }
-            len += 1;
-        }
-        CommandIndex { runs, len }
-    }
-
-    #[inline]
-    fn id(&self, cmd: &Command) -> usize {
-        let size = std::mem::size_of::<Command>();
-        let addr = cmd as *const Command as usize;
-        for &(base, bytes, first) in &self.runs {
-            let offset = addr.wrapping_sub(base);
-            if offset < bytes {
-                return first + offset / size;
-            }
-        }
-        unreachable!("command {} is not in the table", cmd.fullname)
-    }
-}
-
-/// Every command with its own statistics, in a fixed order: top-level
-/// commands first, then each container's subcommands.
-pub fn every_command(table: &CommandTable) -> impl Iterator<Item = &Command> {
-    table
-        .iter()
-        .chain(table.iter().flat_map(|c| c.subcommands.iter()))
 }
 
 /// Summed statistics of one command.
@@ -206,22 +158,22 @@ static NEXT_INSTANCE: AtomicU64 = AtomicU64::new(1);
 pub struct Counters {
     instance: u64,
     epoch: AtomicU64,
-    index: OnceLock<CommandIndex>,
+    /// How many command ids there are.
+    commands: usize,
     threads: Mutex<Vec<(ThreadId, Arc<ThreadCounters>)>>,
 }
 
-impl Default for Counters {
-    fn default() -> Self {
+impl Counters {
+    /// Counters for commands with ids `0..commands`.
+    pub fn new(commands: usize) -> Counters {
         Counters {
             instance: NEXT_INSTANCE.fetch_add(1, Ordering::Relaxed),
             epoch: AtomicU64::new(0),
-            index: OnceLock::new(),
+            commands,
             threads: Mutex::new(Vec::new()),
         }
     }
-}
 
-impl Counters {
     /// This thread's block, created on first use.
     #[inline]
     fn local(&self) -> &ThreadCounters {
@@ -256,19 +208,10 @@ impl Counters {
         block
     }
 
-    /// The command's number, its position in [`every_command`]'s order.
-    pub fn id_of(&self, table: &CommandTable, cmd: &Command) -> usize {
-        self.index(table).id(cmd)
-    }
-
-    fn index(&self, table: &CommandTable) -> &CommandIndex {
-        self.index.get_or_init(|| CommandIndex::build(table))
-    }
-
     /// A command ran for `ns`; `failed` if it replied with an error.
     #[inline]
-    pub fn call(&self, table: &CommandTable, cmd: &Command, ns: u64, failed: bool) {
-        let cell = self.local().cell(self.index(table), cmd);
+    pub fn call(&self, id: u32, ns: u64, failed: bool) {
+        let cell = self.local().cell(self.commands, id);
         bump(&cell.calls, 1);
         bump(&cell.ns, ns);
         if failed {
@@ -278,8 +221,8 @@ impl Counters {
     }
 
     /// A command was refused before it ran (arity, authentication...).
-    pub fn rejected(&self, table: &CommandTable, cmd: &Command) {
-        bump(&self.local().cell(self.index(table), cmd).rejected, 1);
+    pub fn rejected(&self, id: u32) {
+        bump(&self.local().cell(self.commands, id).rejected, 1);
     }
 
     /// An error reply with this code (`ERR`, `WRONGTYPE`...) was sent.
@@ -332,11 +275,12 @@ impl Counters {
         t
     }
 
-    /// Per-command sums, by command number (see [`every_command`]);
-    /// histograms are merged only when `histograms` is set.
-    pub fn per_command(&self, table: &CommandTable, histograms: bool) -> Vec<CommandTotals> {
-        let len = self.index(table).len;
-        let mut out: Vec<CommandTotals> = (0..len).map(|_| CommandTotals::default()).collect();
+    /// Per-command sums, by command id; histograms are merged only when
+    /// `histograms` is set.
+    pub fn per_command(&self, histograms: bool) -> Vec<CommandTotals> {
+        let mut out: Vec<CommandTotals> = (0..self.commands)
+            .map(|_| CommandTotals::default())
+            .collect();
         for b in self.current() {
             for (sum, cell) in out.iter_mut().zip(b.cells()) {
                 sum.calls += cell.calls.load(Ordering::Relaxed);

@@ -51,7 +51,7 @@ impl SlowLog {
         log.next_id += 1;
         log.entries.push_front(Entry {
             id,
-            time: crate::keyspace::now_ms() / 1000,
+            time: crate::util::time::now_ms() / 1000,
             micros,
             argv,
             addr: addr.to_string(),

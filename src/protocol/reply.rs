@@ -30,6 +30,16 @@ impl<'a> Reply<'a> {
         }
     }
 
+    /// A writer appending to the same buffer, with its own error count
+    /// (a nested command's reply inside its runner's).
+    pub fn reborrow(&mut self) -> Reply<'_> {
+        Reply {
+            buf: &mut *self.buf,
+            resp3: self.resp3,
+            errors: 0,
+        }
+    }
+
     pub fn is_resp3(&self) -> bool {
         self.resp3
     }

@@ -12,8 +12,9 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, UnixListener};
 use tokio::sync::mpsc;
 
-use super::Server;
 use crate::config::Config;
+use crate::dispatch::Dispatcher;
+use crate::state::Shared;
 
 /// An admitted socket on its way to a worker, with the addresses CLIENT LIST shows.
 pub enum Accepted {
@@ -163,15 +164,16 @@ impl Listener {
     /// Accepts connections forever, passing admitted ones to `admitted`.
     pub async fn run(
         self,
-        server: std::sync::Arc<Server>,
+        dispatcher: std::sync::Arc<Dispatcher>,
         admitted: mpsc::UnboundedSender<Accepted>,
     ) {
+        let server = &dispatcher.shared;
         loop {
             let accepted = match &self {
                 Listener::Tcp(l) => l
                     .accept()
                     .await
-                    .and_then(|(s, peer)| tcp_accepted(&server, s, peer)),
+                    .and_then(|(s, peer)| tcp_accepted(server, s, peer)),
                 Listener::Unix(l) => l
                     .accept()
                     .await
@@ -179,7 +181,7 @@ impl Listener {
             };
             match accepted {
                 Ok(conn) => {
-                    if let Some(conn) = admit(&server, conn)
+                    if let Some(conn) = admit(server, conn)
                         && admitted.send(conn).is_err()
                     {
                         return;
@@ -196,7 +198,7 @@ impl Listener {
 
 /// Redis's options for a client TCP socket, then the protected-mode rule.
 fn tcp_accepted(
-    server: &Server,
+    server: &Shared,
     stream: tokio::net::TcpStream,
     peer: SocketAddr,
 ) -> std::io::Result<Accepted> {
@@ -241,7 +243,7 @@ fn is_loopback(ip: IpAddr) -> bool {
 }
 
 /// Takes a `maxclients` slot for the connection, or turns it away.
-fn admit(server: &Server, conn: Accepted) -> Option<Accepted> {
+fn admit(server: &Shared, conn: Accepted) -> Option<Accepted> {
     if server.clients.admit(server.config.maxclients()) {
         return Some(conn);
     }

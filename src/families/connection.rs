@@ -1,8 +1,9 @@
 //! Connection commands: PING, ECHO, QUIT, SELECT, AUTH, HELLO, RESET.
 
-use crate::command::{Command, Ctx, acl, flag};
+use crate::command::{CmdError, CmdResult, Command, Ctx, SYNTAX, acl, flag};
 use crate::protocol::reply::c_string;
 use crate::security::auth;
+use crate::state::registry::flags;
 use crate::util::num::parse_i64;
 
 /// What every command that must work before authentication shares.
@@ -76,30 +77,31 @@ pub fn register(t: &mut Vec<Command>) {
     ));
 }
 
-fn ping(ctx: &mut Ctx<'_>) {
+fn ping(ctx: &mut Ctx<'_, '_>) -> CmdResult {
     match ctx.args.len() {
         1 => ctx.out.simple("PONG"),
         2 => ctx.out.bulk(ctx.arg(1)),
-        _ => ctx
-            .out
-            .error("ERR wrong number of arguments for 'ping' command"),
+        _ => return Err(CmdError::WrongArity),
     }
+    Ok(())
 }
 
-fn echo(ctx: &mut Ctx<'_>) {
+fn echo(ctx: &mut Ctx<'_, '_>) -> CmdResult {
     ctx.out.bulk(ctx.arg(1));
+    Ok(())
 }
 
-fn quit(ctx: &mut Ctx<'_>) {
+fn quit(ctx: &mut Ctx<'_, '_>) -> CmdResult {
     ctx.out.ok();
-    ctx.client.close_after_reply = true;
+    ctx.session.close_after_reply = true;
+    Ok(())
 }
 
-fn select(ctx: &mut Ctx<'_>) {
-    if let Some(index) = super::db::db_index_arg(ctx, ctx.arg(1)) {
-        ctx.client.select(index);
-        ctx.out.ok();
-    }
+fn select(ctx: &mut Ctx<'_, '_>) -> CmdResult {
+    let index = super::db::db_index_arg(ctx, ctx.arg(1))?;
+    ctx.session.select(index);
+    ctx.out.ok();
+    Ok(())
 }
 
 /// Client names may not contain spaces or control characters (CLIENT SETNAME's rule).
@@ -107,99 +109,91 @@ pub fn valid_client_name(name: &[u8]) -> bool {
     name.iter().all(|&c| (b'!'..=b'~').contains(&c))
 }
 
-/// Logs the client in as `user`; on failure replies Redis's error and returns false.
-fn authenticate(ctx: &mut Ctx<'_>, user: &[u8], password: &[u8]) -> bool {
-    match auth::check(&ctx.server.config, user, password) {
-        Ok(_) => {
-            ctx.client.authenticated = true;
-            true
-        }
-        Err(text) => {
-            ctx.out.error(text);
-            false
-        }
-    }
+/// Logs the client in as `user`, or says why not.
+fn authenticate(ctx: &mut Ctx<'_, '_>, user: &[u8], password: &[u8]) -> CmdResult {
+    auth::check(ctx.config(), user, password)?;
+    ctx.session.authenticated = true;
+    Ok(())
 }
 
-fn auth_command(ctx: &mut Ctx<'_>) {
+fn auth_command(ctx: &mut Ctx<'_, '_>) -> CmdResult {
     let (user, password) = match ctx.args.len() {
-        2 if auth::default_user_nopass(&ctx.server.config) => {
-            ctx.out.error(
-                "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?",
-            );
-            return;
+        2 if auth::default_user_nopass(ctx.config()) => {
+            return Err("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?".into());
         }
         2 => (auth::DEFAULT_USER.as_bytes(), ctx.arg(1)),
         3 => (ctx.arg(1), ctx.arg(2)),
-        _ => {
-            ctx.out.error(super::SYNTAX);
-            return;
-        }
+        _ => return Err(SYNTAX),
     };
-    if authenticate(ctx, user, password) {
-        ctx.out.ok();
-    }
+    authenticate(ctx, user, password)?;
+    ctx.out.ok();
+    Ok(())
 }
 
-fn hello(ctx: &mut Ctx<'_>) {
-    let mut resp3 = ctx.client.resp3;
-    let mut name = None;
-    let mut credentials = None;
-    if ctx.args.len() > 1 {
-        let version = match parse_i64(ctx.arg(1)) {
-            Some(v) => v,
-            None => {
-                ctx.out
-                    .error("ERR Protocol version is not an integer or out of range");
-                return;
+/// HELLO's options after the protocol version.
+struct HelloOptions<'a> {
+    credentials: Option<(&'a [u8], &'a [u8])>,
+    name: Option<&'a [u8]>,
+}
+
+fn parse_hello_options<'a>(ctx: &Ctx<'a, '_>) -> Result<HelloOptions<'a>, CmdError> {
+    let mut opts = HelloOptions {
+        credentials: None,
+        name: None,
+    };
+    let mut cursor = ctx.args.cursor(2);
+    while let Some(opt) = cursor.peek() {
+        if cursor.remaining() >= 3 && cursor.eat("AUTH") {
+            let user = cursor.value()?;
+            opts.credentials = Some((user, cursor.value()?));
+        } else if cursor.remaining() >= 2 && cursor.eat("SETNAME") {
+            let candidate = cursor.value()?;
+            if !valid_client_name(candidate) {
+                return Err(
+                    "ERR Client names cannot contain spaces, newlines or special characters."
+                        .into(),
+                );
             }
-        };
-        if !(2..=3).contains(&version) {
-            ctx.out.error("NOPROTO unsupported protocol version");
-            return;
-        }
-        resp3 = version == 3;
-        let mut i = 2;
-        while i < ctx.args.len() {
-            let opt = ctx.arg(i);
-            let more = ctx.args.len() - i - 1;
-            if opt.eq_ignore_ascii_case(b"AUTH") && more >= 2 {
-                credentials = Some((ctx.arg(i + 1), ctx.arg(i + 2)));
-                i += 3;
-            } else if opt.eq_ignore_ascii_case(b"SETNAME") && more >= 1 {
-                let candidate = ctx.arg(i + 1);
-                if !valid_client_name(candidate) {
-                    ctx.out.error(
-                        "ERR Client names cannot contain spaces, newlines or special characters.",
-                    );
-                    return;
-                }
-                name = Some(candidate);
-                i += 2;
-            } else {
-                let msg = [
+            opts.name = Some(candidate);
+        } else {
+            return Err(CmdError::Bytes(
+                [
                     b"ERR Syntax error in HELLO option '",
                     c_string(opt, usize::MAX),
                     b"'",
-                ];
-                ctx.out.error_bytes(&msg.concat());
-                return;
-            }
+                ]
+                .concat(),
+            ));
         }
     }
-    if let Some((user, password)) = credentials
-        && !authenticate(ctx, user, password)
-    {
-        return;
+    Ok(opts)
+}
+
+fn hello(ctx: &mut Ctx<'_, '_>) -> CmdResult {
+    let mut resp3 = ctx.session.resp3;
+    let mut opts = HelloOptions {
+        credentials: None,
+        name: None,
+    };
+    if ctx.args.len() > 1 {
+        let version = parse_i64(ctx.arg(1))
+            .ok_or("ERR Protocol version is not an integer or out of range")?;
+        if !(2..=3).contains(&version) {
+            return Err("NOPROTO unsupported protocol version".into());
+        }
+        resp3 = version == 3;
+        opts = parse_hello_options(ctx)?;
     }
-    if !ctx.client.authenticated && auth::required(&ctx.server.config) {
-        ctx.out.error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time");
-        return;
+    if let Some((user, password)) = opts.credentials {
+        authenticate(ctx, user, password)?;
     }
-    ctx.client.set_resp3(resp3);
+    if !ctx.session.authenticated && auth::required(ctx.config()) {
+        return Err("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time".into());
+    }
+    ctx.session.set_resp3(resp3);
     ctx.out.set_resp3(resp3);
-    if let Some(name) = name {
-        ctx.client.set_name(name);
+    if let Some(name) = opts.name {
+        ctx.session.set_name(name);
     }
     let out = &mut ctx.out;
     out.map(7);
@@ -210,24 +204,24 @@ fn hello(ctx: &mut Ctx<'_>) {
     out.bulk(b"proto");
     out.int(if resp3 { 3 } else { 2 });
     out.bulk(b"id");
-    out.int(ctx.client.id as i64);
+    out.int(ctx.session.id as i64);
     out.bulk(b"mode");
     out.bulk(b"standalone");
     out.bulk(b"role");
     out.bulk(b"master");
     out.bulk(b"modules");
     out.array(0);
+    Ok(())
 }
 
 /// RESET: a fresh connection's state; with a password set, that means
 /// logged out; a monitor stops monitoring.
-fn reset(ctx: &mut Ctx<'_>) {
-    let authenticated = auth::default_user_nopass(&ctx.server.config);
-    ctx.client.reset(authenticated);
-    ctx.client
-        .handle
-        .set_flag(crate::server::registry::flags::MONITOR, false);
-    ctx.server.clients.stop_monitor(ctx.client.id);
+fn reset(ctx: &mut Ctx<'_, '_>) -> CmdResult {
+    let authenticated = auth::default_user_nopass(ctx.config());
+    ctx.session.reset(authenticated);
+    ctx.session.handle.set_flag(flags::MONITOR, false);
+    ctx.clients().stop_monitor(ctx.session.id);
     ctx.out.set_resp3(false);
     ctx.out.simple("RESET");
+    Ok(())
 }

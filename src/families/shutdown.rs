@@ -1,12 +1,13 @@
-//! SHUTDOWN: stops the server through `server::lifecycle::shutdown`.
+//! SHUTDOWN: asks the process to stop (a `state::control` request, carried
+//! out on the acceptor thread, where the final save will run).
 //!
 //! Ferrodis has no persistence, so there is no shutdown in progress to
 //! wait for or abort (ABORT always answers Redis's "No shutdown in
 //! progress."), and SAVE fails as Redis fails when its final save fails
 //! ("Errors trying to SHUTDOWN. Check logs.") unless FORCE is given.
 
-use crate::command::{Command, Ctx, flag};
-use crate::server::lifecycle::{ShutdownFlags, shutdown};
+use crate::command::{CmdResult, Command, Ctx, SYNTAX, flag};
+use crate::state::control::{Request, SAVE_FAILED, ShutdownFlags};
 
 pub fn register(t: &mut Vec<Command>) {
     t.push(
@@ -30,7 +31,7 @@ pub fn register(t: &mut Vec<Command>) {
     );
 }
 
-fn shutdown_command(ctx: &mut Ctx<'_>) {
+fn shutdown_command(ctx: &mut Ctx<'_, '_>) -> CmdResult {
     let mut flags = ShutdownFlags::default();
     let mut abort = false;
     for arg in ctx.args.iter().skip(1) {
@@ -40,17 +41,17 @@ fn shutdown_command(ctx: &mut Ctx<'_>) {
             b"now" => flags.now = true,
             b"force" => flags.force = true,
             b"abort" => abort = true,
-            _ => return ctx.out.error(crate::commands::SYNTAX),
+            _ => return Err(SYNTAX),
         }
     }
     let conflicting = flags.save && flags.nosave;
     if conflicting || (abort && flags != ShutdownFlags::default()) {
-        return ctx.out.error(crate::commands::SYNTAX);
+        return Err(SYNTAX);
     }
     if abort {
-        return ctx.out.error("ERR No shutdown in progress.");
+        return Err("ERR No shutdown in progress.".into());
     }
-    if let Err(e) = shutdown(ctx.server, flags) {
-        ctx.out.error(e);
-    }
+    // Returns only if the process could not stop.
+    ctx.request(Request::Shutdown(flags), SAVE_FAILED)?;
+    Ok(())
 }

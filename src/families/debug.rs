@@ -1,5 +1,4 @@
-//! Server commands that read the clock or poke at internals: TIME, LASTSAVE
-//! and DEBUG.
+//! DEBUG: the testing helpers.
 //!
 //! DEBUG is one command whose handler picks the subcommand itself, as in
 //! Redis (it is not a container in the command table, so COMMAND INFO shows
@@ -7,36 +6,12 @@
 //! on are implemented: SLEEP, SET-ACTIVE-EXPIRE, PROTOCOL and HELP. RELOAD
 //! needs persistence and says so instead of pretending to work.
 
-use std::sync::atomic::Ordering;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
-use crate::command::{Command, Ctx, acl, flag};
-use crate::protocol::reply::c_string;
+use super::{reply_help, subcommand_error};
+use crate::command::{CmdResult, Command, Ctx, flag};
 
 pub fn register(t: &mut Vec<Command>) {
-    t.push(
-        Command::new("time", 1, time)
-            .flags(flag::LOADING | flag::STALE | flag::FAST)
-            .tips(&["nondeterministic_output"])
-            .doc(
-                "server",
-                "2.6.0",
-                "O(1)",
-                "Returns the current server time as seconds and microseconds.",
-            ),
-    );
-    t.push(
-        Command::new("lastsave", 1, lastsave)
-            .flags(flag::LOADING | flag::STALE | flag::FAST)
-            .acl(acl::ADMIN | acl::DANGEROUS)
-            .tips(&["nondeterministic_output"])
-            .doc(
-                "server",
-                "1.0.0",
-                "O(1)",
-                "Returns the unix time of the last successful save.",
-            ),
-    );
     t.push(
         Command::new("debug", -2, debug)
             .flags(flag::ADMIN | flag::NOSCRIPT | flag::LOADING | flag::STALE | flag::PROTECTED)
@@ -47,19 +22,6 @@ pub fn register(t: &mut Vec<Command>) {
                 "Debugging and testing helpers.",
             ),
     );
-}
-
-fn time(ctx: &mut Ctx<'_>) {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    ctx.out.array(2);
-    ctx.out.bulk_int(now.as_secs() as i64);
-    ctx.out.bulk_int(i64::from(now.subsec_micros()));
-}
-
-fn lastsave(ctx: &mut Ctx<'_>) {
-    ctx.out.int(ctx.server.lastsave.load(Ordering::Relaxed));
 }
 
 const DEBUG_HELP: &[&str] = &[
@@ -73,38 +35,28 @@ const DEBUG_HELP: &[&str] = &[
     "    Blocks the connection's thread for <seconds> (decimals allowed).",
 ];
 
-fn debug(ctx: &mut Ctx<'_>) {
+fn debug(ctx: &mut Ctx<'_, '_>) -> CmdResult {
     let sub = ctx.arg(1).to_ascii_lowercase();
     match (sub.as_slice(), ctx.args.len()) {
-        (b"help", 2) => crate::commands::reply_help(ctx, DEBUG_HELP),
+        (b"help", 2) => return reply_help(ctx, DEBUG_HELP),
         (b"sleep", 3) => {
             debug_sleep(atof(ctx.arg(2)));
             ctx.out.ok();
         }
         (b"set-active-expire", 3) => {
-            let on = atoi(ctx.arg(2)) != 0;
-            ctx.server
-                .keyspace
-                .active_expire
-                .store(on, Ordering::Relaxed);
+            ctx.set_active_expire(atoi(ctx.arg(2)) != 0);
             ctx.out.ok();
         }
         (b"protocol", 3) => {
             let kind = ctx.arg(2).to_ascii_lowercase();
-            debug_protocol(ctx, &kind);
+            return debug_protocol(ctx, &kind);
         }
-        (b"reload", _) => ctx
-            .out
-            .error("ERR DEBUG RELOAD is not supported: this server has no persistence"),
-        _ => {
-            let msg = [
-                &b"ERR unknown subcommand or wrong number of arguments for '"[..],
-                c_string(ctx.arg(1), usize::MAX),
-                b"'. Try DEBUG HELP.",
-            ];
-            ctx.out.error_bytes(&msg.concat());
+        (b"reload", _) => {
+            return Err("ERR DEBUG RELOAD is not supported: this server has no persistence".into());
         }
+        _ => return Err(subcommand_error(ctx)),
     }
+    Ok(())
 }
 
 /// Blocks this worker thread, as Redis blocks its event loop.
@@ -115,7 +67,7 @@ fn debug_sleep(seconds: f64) {
 }
 
 /// Replies with a sample of one RESP type, exactly as Redis's DEBUG PROTOCOL does.
-fn debug_protocol(ctx: &mut Ctx<'_>, kind: &[u8]) {
+fn debug_protocol(ctx: &mut Ctx<'_, '_>, kind: &[u8]) -> CmdResult {
     let out = &mut ctx.out;
     match kind {
         b"string" => out.bulk(b"Hello World"),
@@ -150,8 +102,7 @@ fn debug_protocol(ctx: &mut Ctx<'_>, kind: &[u8]) {
         }
         b"push" => {
             if !out.is_resp3() {
-                out.error("ERR RESP2 is not supported by this command");
-                return;
+                return Err("ERR RESP2 is not supported by this command".into());
             }
             out.push(2);
             out.bulk(b"server-cpu-usage");
@@ -161,11 +112,15 @@ fn debug_protocol(ctx: &mut Ctx<'_>, kind: &[u8]) {
         b"verbatim" => out.verbatim("txt", b"This is a verbatim\nstring"),
         b"true" => out.boolean(true),
         b"false" => out.boolean(false),
-        _ => out.error(
-            "ERR Wrong protocol type name. Please use one of the following: \
-             string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false",
-        ),
+        _ => {
+            return Err(
+                "ERR Wrong protocol type name. Please use one of the following: \
+                 string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false"
+                    .into(),
+            );
+        }
     }
+    Ok(())
 }
 
 /// C's `atoi`: the leading integer, 0 when there is none; saturates instead of overflowing.

@@ -1,24 +1,32 @@
 //! The process around the server: daemonizing, the pid file, signals and
 //! shutdown.
 //!
-//! Shutdown is one path whoever asks for it (SHUTDOWN, SIGTERM, SIGINT):
-//! there is no persistence yet, so it removes the pid file and the unix
-//! socket file and exits 0. A request to save cannot be honoured and fails
-//! the way Redis fails when its final save fails, unless FORCE says to
-//! exit anyway.
+//! Shutdown is one path whoever asks for it (SHUTDOWN and SIGTERM/SIGINT
+//! both send a `state::control` request, carried out on the acceptor
+//! thread): there is no persistence yet, so it removes the pid file and the
+//! unix socket file and exits 0. A request to save cannot be honoured and
+//! fails the way Redis fails when its final save fails, unless FORCE says
+//! to exit anyway.
 
 use std::sync::Arc;
 
-use super::Server;
 use crate::config::Config;
+use crate::dispatch::Dispatcher;
 use crate::log;
+use crate::state::Shared;
+use crate::state::control::{Answer, Request, SAVE_FAILED, ShutdownFlags};
 
 /// Forks into the background as Redis does: the parent exits 0, the child
 /// leaves the terminal's session and points its standard streams at
-/// /dev/null. Must run before any thread exists (fork copies one thread).
-pub fn daemonize() {
-    // SAFETY: called from main before any other thread is started, so the
-    // child is a complete copy of a single-threaded process.
+/// /dev/null.
+///
+/// # Safety
+/// Must be called before any other thread exists: fork copies only the
+/// calling thread, so a multi-threaded parent would leave the child with
+/// locks held by threads that no longer exist.
+pub unsafe fn daemonize() {
+    // SAFETY: the caller guarantees this process has a single thread, so
+    // the child is a complete copy of it.
     match unsafe { libc::fork() } {
         -1 => {
             log::warning("fork() failed, starting in the foreground");
@@ -51,33 +59,11 @@ pub fn write_pidfile(config: &Config) {
     }
 }
 
-/// What a shutdown was asked to do.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ShutdownFlags {
-    pub save: bool,
-    pub nosave: bool,
-    pub now: bool,
-    pub force: bool,
-}
-
-impl ShutdownFlags {
-    /// From `shutdown-on-sigterm`-style words ("default" or flag names).
-    pub fn from_words(words: &str) -> ShutdownFlags {
-        let has = |w: &str| words.split(' ').any(|x| x == w);
-        ShutdownFlags {
-            save: has("save"),
-            nosave: has("nosave"),
-            now: has("now"),
-            force: has("force"),
-        }
-    }
-}
-
-/// The reply SHUTDOWN gives when the final save cannot be made.
-pub const SAVE_FAILED: &str = "ERR Errors trying to SHUTDOWN. Check logs.";
+/// The answer of a control request before the acceptor serves them.
+const NOT_SERVING: &str = "ERR the server is not serving requests yet";
 
 /// Shuts the process down, or explains why not. Returns only on failure.
-pub fn shutdown(server: &Server, flags: ShutdownFlags) -> Result<(), &'static str> {
+pub fn shutdown(shared: &Shared, flags: ShutdownFlags) -> Answer {
     log::warning("User requested shutdown...");
     // Ferrodis has no save points (`save ""` is all it accepts), so only
     // an explicit SAVE asks for a snapshot, and there is none to make.
@@ -90,7 +76,7 @@ pub fn shutdown(server: &Server, flags: ShutdownFlags) -> Result<(), &'static st
         }
         log::warning("Exiting anyway (FORCE) without a final snapshot.");
     }
-    release_files(&server.config);
+    release_files(&shared.config);
     log::warning("Ferrodis is now ready to exit, bye bye...");
     std::process::exit(0)
 }
@@ -109,7 +95,7 @@ pub fn release_files(config: &Config) {
 
 /// Turns SIGTERM and SIGINT into a shutdown, on a thread of their own so
 /// a busy worker never delays it.
-pub fn handle_signals(server: Arc<Server>) -> std::io::Result<()> {
+pub fn handle_signals(dispatcher: Arc<Dispatcher>) -> std::io::Result<()> {
     use tokio::signal::unix::{SignalKind, signal};
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -127,9 +113,16 @@ pub fn handle_signals(server: Arc<Server>) -> std::io::Result<()> {
                     };
                     let name = if sigint { "SIGINT" } else { "SIGTERM" };
                     log::warning(&format!("Received {name} scheduling shutdown..."));
+                    let shared = &dispatcher.shared;
                     let flags =
-                        ShutdownFlags::from_words(&server.config.shutdown_on_signal(sigint));
-                    if shutdown(&server, flags).is_err() {
+                        ShutdownFlags::from_words(&shared.config.shutdown_on_signal(sigint));
+                    // Carried out by the acceptor, like SHUTDOWN; before it
+                    // serves requests, here.
+                    let answer = match shared.control.request(Request::Shutdown(flags), NOT_SERVING) {
+                        Err(NOT_SERVING) => shutdown(shared, flags),
+                        answer => answer,
+                    };
+                    if answer.is_err() {
                         log::warning("SIGTERM received but errors trying to shut down the server, check the logs for more information");
                     }
                 }

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::observe::counters::{Counters, Totals};
 use crate::observe::latency::LatencyMonitor;
-use crate::observe::metrics::Metrics;
+use crate::observe::metrics::{Metric, Metrics};
 use crate::observe::slowlog::SlowLog;
 
 pub struct ServerStats {
@@ -31,8 +31,9 @@ pub struct ServerStats {
     peak_memory: AtomicU64,
 }
 
-impl Default for ServerStats {
-    fn default() -> Self {
+impl ServerStats {
+    /// Statistics for a command table of `commands` ids.
+    pub fn new(commands: usize) -> Self {
         crate::observe::clock::Clock::get();
         let startup_memory = crate::observe::system::used_memory();
         ServerStats {
@@ -40,7 +41,7 @@ impl Default for ServerStats {
             rejected_connections: AtomicU64::new(0),
             total_net_input_bytes: AtomicU64::new(0),
             total_net_output_bytes: AtomicU64::new(0),
-            counters: Counters::default(),
+            counters: Counters::new(commands),
             slowlog: SlowLog::default(),
             latency: LatencyMonitor::default(),
             metrics: Metrics::default(),
@@ -92,6 +93,20 @@ impl ServerStats {
         t.net_input += self.total_net_input_bytes.load(Ordering::Relaxed);
         t.net_output += self.total_net_output_bytes.load(Ordering::Relaxed);
         t
+    }
+
+    /// One sample of every instantaneous metric, and of the memory peak
+    /// (the metrics thread calls it every 100 ms).
+    pub fn sample(&self) {
+        let totals = self.totals();
+        let mut readings = [0; 5];
+        readings[Metric::Commands as usize] = totals.commands;
+        readings[Metric::NetInput as usize] = totals.net_input;
+        readings[Metric::NetOutput as usize] = totals.net_output;
+        readings[Metric::Cycles as usize] = totals.reads;
+        readings[Metric::CommandNs as usize] = totals.command_ns;
+        self.metrics.sample(readings, crate::util::time::now_ms());
+        self.note_memory(crate::observe::system::used_memory());
     }
 
     /// Raises the memory peak to `used` if it is higher; returns the peak.

@@ -3,9 +3,9 @@
 //! grammar, which may change) live in `crate::config`; this module only
 //! turns requests into calls on it and results into Redis's replies.
 
-use std::sync::atomic::Ordering;
-
-use crate::command::{Command, Ctx, flag};
+use super::reply_help;
+use crate::command::{CmdResult, Command, Ctx, SYNTAX, flag};
+use crate::state::control::Request;
 
 pub fn register(t: &mut Vec<Command>) {
     let admin = flag::ADMIN | flag::NOSCRIPT | flag::LOADING | flag::STALE;
@@ -77,51 +77,57 @@ pub fn register(t: &mut Vec<Command>) {
     );
 }
 
-fn get(ctx: &mut Ctx<'_>) {
+fn get(ctx: &mut Ctx<'_, '_>) -> CmdResult {
     let patterns: Vec<&[u8]> = ctx.args.iter().skip(2).collect();
-    let found = ctx.server.config.get(&patterns);
+    let found = ctx.config().get(&patterns);
     ctx.out.map(found.len());
     for (name, value) in found {
         ctx.out.bulk(name.as_bytes());
         ctx.out.bulk(value.as_bytes());
     }
+    Ok(())
 }
 
-fn set(ctx: &mut Ctx<'_>) {
+fn set(ctx: &mut Ctx<'_, '_>) -> CmdResult {
     if !ctx.args.len().is_multiple_of(2) {
-        ctx.out.error(crate::commands::SYNTAX);
-        return;
+        return Err(SYNTAX);
     }
     let args: Vec<&[u8]> = ctx.args.iter().skip(2).collect();
     let pairs: Vec<(&[u8], &[u8])> = args.chunks(2).map(|p| (p[0], p[1])).collect();
-    let server = ctx.server;
-    match server
-        .config
-        .set(&pairs, |bind, port| server.rebind(bind, port))
-    {
-        Ok(()) => ctx.out.ok(),
-        Err(e) => ctx.out.error(&e.to_string()),
-    }
+    let rebind = |bind: &[String], port| {
+        let request = Request::Rebind {
+            bind: bind.to_vec(),
+            port,
+        };
+        ctx.request(request, "the server is not listening")
+    };
+    ctx.config()
+        .set(&pairs, rebind)
+        .map_err(|e| e.to_string())?;
+    ctx.out.ok();
+    Ok(())
 }
 
-fn resetstat(ctx: &mut Ctx<'_>) {
-    ctx.server.stats.reset();
-    let ks = &ctx.server.keyspace.stats;
+fn resetstat(ctx: &mut Ctx<'_, '_>) -> CmdResult {
+    ctx.stats().reset();
+    let ks = ctx.keyspace_stats();
     for counter in [&ks.expired_keys, &ks.keyspace_hits, &ks.keyspace_misses] {
-        counter.store(0, Ordering::Relaxed);
+        counter.reset();
     }
     ctx.out.ok();
+    Ok(())
 }
 
-fn rewrite(ctx: &mut Ctx<'_>) {
-    match crate::config::rewrite::rewrite(&ctx.server.config) {
+fn rewrite(ctx: &mut Ctx<'_, '_>) -> CmdResult {
+    match crate::config::rewrite::rewrite(ctx.config()) {
         Ok(()) => {
             crate::log::notice("CONFIG REWRITE executed with success.");
             ctx.out.ok();
+            Ok(())
         }
         Err(e) => {
             crate::log::warning(&format!("CONFIG REWRITE failed: {e}"));
-            ctx.out.error(&e);
+            Err(e.into())
         }
     }
 }
@@ -137,6 +143,6 @@ const HELP: &[&str] = &[
     "    Writes the values in force back into the config file the server started with.",
 ];
 
-fn help(ctx: &mut Ctx<'_>) {
-    crate::commands::reply_help(ctx, HELP);
+fn help(ctx: &mut Ctx<'_, '_>) -> CmdResult {
+    reply_help(ctx, HELP)
 }

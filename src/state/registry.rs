@@ -11,13 +11,13 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, AtomicPtr, AtomicU8, AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU8, AtomicU32, AtomicUsize, Ordering};
 
 use bytes::Bytes;
 use parking_lot::Mutex;
 use tokio::sync::mpsc;
 
-use crate::command::Command;
+use crate::util::time::coarse_now_ms;
 
 /// What another thread may hand a connection.
 pub enum Push {
@@ -57,8 +57,8 @@ pub struct ClientHandle {
     pub flags: AtomicU32,
     pub db: AtomicUsize,
     pub resp: AtomicU8,
-    /// The last command run, from the server's command table; null before any.
-    last_cmd: AtomicPtr<Command>,
+    /// The id of the last command run in the command table; [`NO_COMMAND`] before any.
+    last_cmd: AtomicU32,
     /// Bytes buffered: unparsed input, its capacity, unsent output.
     pub qbuf: AtomicUsize,
     pub rbs: AtomicUsize,
@@ -86,7 +86,7 @@ impl ClientHandle {
             flags: AtomicU32::new(0),
             db: AtomicUsize::new(0),
             resp: AtomicU8::new(2),
-            last_cmd: AtomicPtr::new(std::ptr::null_mut()),
+            last_cmd: AtomicU32::new(NO_COMMAND),
             qbuf: AtomicUsize::new(0),
             rbs: AtomicUsize::new(0),
             omem: AtomicUsize::new(0),
@@ -107,22 +107,14 @@ impl ClientHandle {
         }
     }
 
-    /// Records the last command; `cmd` must come from the server's command table.
-    pub fn set_last_cmd(&self, cmd: &Command) {
-        self.last_cmd
-            .store(cmd as *const Command as *mut Command, Ordering::Relaxed);
+    /// Records the last command by its id in the command table.
+    pub fn set_last_cmd(&self, id: u32) {
+        self.last_cmd.store(id, Ordering::Relaxed);
     }
 
-    /// The last command's full name (`client|list`), `NULL` before any, as Redis prints it.
-    pub fn last_cmd_name(&self) -> &str {
-        let ptr = self.last_cmd.load(Ordering::Relaxed);
-        // SAFETY: only pointers into the server's command table are stored,
-        // and the table is built once and lives as long as the server that
-        // owns this registry; entries are never moved or mutated after build.
-        match unsafe { ptr.as_ref() } {
-            Some(cmd) => &cmd.fullname,
-            None => "NULL",
-        }
+    /// The id of the last command, `None` before any.
+    pub fn last_cmd(&self) -> Option<u32> {
+        Some(self.last_cmd.load(Ordering::Relaxed)).filter(|&id| id != NO_COMMAND)
     }
 
     /// Hands the connection something to do; false once it has gone.
@@ -155,8 +147,9 @@ impl ClientHandle {
 
     /// One CLIENT LIST line (without the newline), every field Redis 7.2
     /// prints, in its order. `argv_mem` is the size of the command being
-    /// run, for the client asking about itself.
-    pub fn info_line_with(&self, argv_mem: usize) -> Vec<u8> {
+    /// run, for the client asking about itself; `cmd_name` the full name
+    /// of the last command (`NULL` before any, as Redis prints it).
+    pub fn info_line_with(&self, argv_mem: usize, cmd_name: &str) -> Vec<u8> {
         let now = coarse_now_ms();
         let meta = self.meta.lock();
         let text =
@@ -185,7 +178,7 @@ impl ClientHandle {
             omem,
             rbs + omem + argv_mem + std::mem::size_of::<ClientHandle>(),
             if omem > 0 { "rw" } else { "r" },
-            self.last_cmd_name(),
+            cmd_name,
             self.resp.load(Ordering::Relaxed),
             text(&meta.lib_name),
             text(&meta.lib_ver),
@@ -193,22 +186,14 @@ impl ClientHandle {
         .into_bytes()
     }
 
-    pub fn info_line(&self) -> Vec<u8> {
-        self.info_line_with(0)
+    /// The line the log prints of a client being closed.
+    pub fn info_line(&self, cmd_name: &str) -> Vec<u8> {
+        self.info_line_with(0, cmd_name)
     }
 }
 
-/// Coarse wall-clock milliseconds (vDSO, no system call): good enough for
-/// idle times in seconds and cheap enough to read once per batch.
-pub fn coarse_now_ms() -> i64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: clock_gettime only writes the timespec we pass.
-    unsafe { libc::clock_gettime(libc::CLOCK_REALTIME_COARSE, &mut ts) };
-    ts.tv_sec * 1000 + ts.tv_nsec / 1_000_000
-}
+/// `last_cmd` before the client ran anything.
+const NO_COMMAND: u32 = u32::MAX;
 
 #[derive(Default)]
 pub struct ClientRegistry {

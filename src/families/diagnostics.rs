@@ -1,12 +1,140 @@
-//! LATENCY: the latency monitor's events (LATEST, HISTORY, RESET, GRAPH,
-//! DOCTOR) and the per-command latency histograms (HISTOGRAM) that INFO
-//! latencystats summarises.
+//! SLOWLOG and LATENCY: reading and clearing what `observe` recorded about
+//! slow commands: the slow log (commands over `slowlog-log-slower-than`
+//! microseconds), the latency monitor's events (LATEST, HISTORY, RESET,
+//! GRAPH, DOCTOR) and the per-command latency histograms (HISTOGRAM) that
+//! INFO latencystats summarises.
 
-use crate::command::{Command, Ctx, flag};
-use crate::observe::counters::every_command;
+use super::{reply_help, subcommand_error};
+use crate::command::{CmdError, CmdResult, Command, Ctx, flag};
 use crate::observe::latency::Series;
 
 pub fn register(t: &mut Vec<Command>) {
+    register_slowlog(t);
+    register_latency(t);
+}
+
+fn register_slowlog(t: &mut Vec<Command>) {
+    let admin = |c: Command| c.flags(flag::ADMIN | flag::LOADING | flag::STALE);
+    t.push(
+        Command::container("slowlog", -2)
+            .doc(
+                "server",
+                "2.2.12",
+                "Depends on subcommand.",
+                "Reads or clears the slow log.",
+            )
+            .sub(
+                admin(Command::new("get", -2, slowlog_get))
+                    .tips(&["request_policy:all_nodes", "nondeterministic_output"])
+                    .doc(
+                        "server",
+                        "2.2.12",
+                        "O(N) where N is the number of entries returned",
+                        "Returns the newest entries of the slow log.",
+                    )
+                    .args("[count]"),
+            )
+            .sub(
+                admin(Command::new("len", 2, slowlog_len))
+                    .tips(&[
+                        "request_policy:all_nodes",
+                        "response_policy:agg_sum",
+                        "nondeterministic_output",
+                    ])
+                    .doc(
+                        "server",
+                        "2.2.12",
+                        "O(1)",
+                        "Counts the entries in the slow log.",
+                    ),
+            )
+            .sub(
+                admin(Command::new("reset", 2, slowlog_reset))
+                    .tips(&["request_policy:all_nodes", "response_policy:all_succeeded"])
+                    .doc(
+                        "server",
+                        "2.2.12",
+                        "O(N) where N is the number of entries in the slowlog",
+                        "Empties the slow log.",
+                    ),
+            )
+            .sub(
+                Command::new("help", 2, slowlog_help)
+                    .flags(flag::LOADING | flag::STALE)
+                    .doc(
+                        "server",
+                        "6.2.0",
+                        "O(1)",
+                        "Describes the SLOWLOG subcommands.",
+                    ),
+            ),
+    );
+}
+
+/// Entries SLOWLOG GET returns without a count.
+const DEFAULT_COUNT: i64 = 10;
+
+fn slowlog_get(ctx: &mut Ctx<'_, '_>) -> CmdResult {
+    if ctx.args.len() > 3 {
+        return Err(subcommand_error(ctx));
+    }
+    let count = match ctx.args.len() {
+        3 => parse_count(ctx.arg(2)).ok_or("ERR count should be greater than or equal to -1")?,
+        _ => DEFAULT_COUNT,
+    };
+    let count = usize::try_from(count).unwrap_or(usize::MAX);
+    let slowlog = &ctx.stats().slowlog;
+    let out = &mut ctx.out;
+    slowlog.newest(count, |entries| {
+        out.array(entries.len());
+        for e in entries {
+            out.array(6);
+            out.int(e.id as i64);
+            out.int(e.time);
+            out.int(e.micros as i64);
+            out.array(e.argv.len());
+            for a in &e.argv {
+                out.bulk(a);
+            }
+            out.bulk(e.addr.as_bytes());
+            out.bulk(&e.name);
+        }
+    });
+    Ok(())
+}
+
+/// A count of -1 (all) or more.
+fn parse_count(arg: &[u8]) -> Option<i64> {
+    crate::util::num::parse_i64(arg).filter(|&n| n >= -1)
+}
+
+fn slowlog_len(ctx: &mut Ctx<'_, '_>) -> CmdResult {
+    ctx.out.int(ctx.stats().slowlog.len() as i64);
+    Ok(())
+}
+
+fn slowlog_reset(ctx: &mut Ctx<'_, '_>) -> CmdResult {
+    ctx.stats().slowlog.reset();
+    ctx.out.ok();
+    Ok(())
+}
+
+const SLOWLOG_HELP: &[&str] = &[
+    "GET [<count>]",
+    "    Returns the newest <count> entries (10 by default, -1 for all). Each",
+    "    entry holds: id, unix time, duration in microseconds, the arguments,",
+    "    the client's address and port, and the client's name.",
+    "LEN",
+    "    Returns how many entries the log holds.",
+    "RESET",
+    "    Empties the log.",
+];
+
+fn slowlog_help(ctx: &mut Ctx<'_, '_>) -> CmdResult {
+    reply_help(ctx, SLOWLOG_HELP)
+}
+
+fn register_latency(t: &mut Vec<Command>) {
     let sub_since = |since, name, arity, handler, complexity, summary| {
         Command::new(name, arity, handler)
             .flags(flag::ADMIN | flag::NOSCRIPT | flag::LOADING | flag::STALE)
@@ -97,8 +225,8 @@ pub fn register(t: &mut Vec<Command>) {
     );
 }
 
-fn latency_latest(ctx: &mut Ctx<'_>) {
-    let events = ctx.server.stats.latency.snapshot();
+fn latency_latest(ctx: &mut Ctx<'_, '_>) -> CmdResult {
+    let events = ctx.stats().latency.snapshot();
     ctx.out.array(events.len());
     for (name, series) in events {
         let last = series
@@ -112,14 +240,15 @@ fn latency_latest(ctx: &mut Ctx<'_>) {
         ctx.out.int(last.millis as i64);
         ctx.out.int(series.max as i64);
     }
+    Ok(())
 }
 
-fn event_series(ctx: &Ctx<'_>) -> Option<Series> {
+fn event_series(ctx: &Ctx<'_, '_>) -> Option<Series> {
     let name = std::str::from_utf8(ctx.arg(2)).ok()?;
-    ctx.server.stats.latency.series(name)
+    ctx.stats().latency.series(name)
 }
 
-fn latency_history(ctx: &mut Ctx<'_>) {
+fn latency_history(ctx: &mut Ctx<'_, '_>) -> CmdResult {
     let samples = event_series(ctx).map(|s| s.samples).unwrap_or_default();
     ctx.out.array(samples.len());
     for s in samples {
@@ -127,26 +256,28 @@ fn latency_history(ctx: &mut Ctx<'_>) {
         ctx.out.int(s.time);
         ctx.out.int(s.millis as i64);
     }
+    Ok(())
 }
 
-fn latency_reset(ctx: &mut Ctx<'_>) {
+fn latency_reset(ctx: &mut Ctx<'_, '_>) -> CmdResult {
     let names: Vec<&[u8]> = ctx.args.iter().skip(2).collect();
-    let n = ctx.server.stats.latency.reset(&names);
+    let n = ctx.stats().latency.reset(&names);
     ctx.out.int(n as i64);
+    Ok(())
 }
 
-fn latency_graph(ctx: &mut Ctx<'_>) {
+fn latency_graph(ctx: &mut Ctx<'_, '_>) -> CmdResult {
     let Some(series) = event_series(ctx) else {
         let mut msg = b"ERR No samples available for event '".to_vec();
         msg.extend_from_slice(crate::protocol::reply::c_string(ctx.arg(2), usize::MAX));
         msg.push(b'\'');
-        ctx.out.error_bytes(&msg);
-        return;
+        return Err(CmdError::Bytes(msg));
     };
     let name = String::from_utf8_lossy(ctx.arg(2)).into_owned();
-    let now = crate::keyspace::now_ms() / 1000;
+    let now = crate::util::time::now_ms() / 1000;
     let text = graph(&name, &series, now);
     ctx.out.verbatim("txt", text.as_bytes());
+    Ok(())
 }
 
 /// Rows of the graph's bars; each row has three steps (`_`, `o`, `#`).
@@ -212,11 +343,12 @@ fn age(secs: i64) -> String {
     }
 }
 
-fn latency_doctor(ctx: &mut Ctx<'_>) {
-    let threshold = ctx.server.config.latency_monitor_threshold();
-    let events = ctx.server.stats.latency.snapshot();
+fn latency_doctor(ctx: &mut Ctx<'_, '_>) -> CmdResult {
+    let threshold = ctx.config().latency_monitor_threshold();
+    let events = ctx.stats().latency.snapshot();
     let text = doctor(threshold, &events);
     ctx.out.verbatim("txt", text.as_bytes());
+    Ok(())
 }
 
 /// The DOCTOR report: what was seen per event and what to look at.
@@ -266,10 +398,9 @@ fn doctor(threshold_ms: u64, events: &[(String, Series)]) -> String {
     text
 }
 
-fn latency_histogram(ctx: &mut Ctx<'_>) {
-    let server = ctx.server;
-    let table = &server.commands;
-    let totals = server.stats.counters.per_command(table, true);
+fn latency_histogram(ctx: &mut Ctx<'_, '_>) -> CmdResult {
+    let table = ctx.table();
+    let totals = ctx.stats().counters.per_command(true);
     let wanted: Vec<Vec<u8>> = ctx
         .args
         .iter()
@@ -277,7 +408,7 @@ fn latency_histogram(ctx: &mut Ctx<'_>) {
         .map(|a| a.to_ascii_lowercase())
         .collect();
     let mut chosen: Vec<(&Command, &crate::observe::histogram::Merged, u64)> = Vec::new();
-    for (cmd, t) in every_command(table).zip(&totals) {
+    for (cmd, t) in table.every().zip(&totals) {
         let named = wanted.is_empty() || wanted.iter().any(|w| w == cmd.fullname.as_bytes());
         if let (true, Some(h)) = (named, &t.histogram)
             && t.calls > 0
@@ -300,9 +431,10 @@ fn latency_histogram(ctx: &mut Ctx<'_>) {
             out.int(count as i64);
         }
     }
+    Ok(())
 }
 
-const HELP: &[&str] = &[
+const LATENCY_HELP: &[&str] = &[
     "DOCTOR",
     "    Describes the recorded latency events in prose.",
     "GRAPH <event>",
@@ -318,8 +450,8 @@ const HELP: &[&str] = &[
     "    (of every command that ran, by default).",
 ];
 
-fn latency_help(ctx: &mut Ctx<'_>) {
-    crate::commands::reply_help(ctx, HELP);
+fn latency_help(ctx: &mut Ctx<'_, '_>) -> CmdResult {
+    reply_help(ctx, LATENCY_HELP)
 }
 
 #[cfg(test)]

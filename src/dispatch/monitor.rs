@@ -6,24 +6,32 @@
 
 use bytes::Bytes;
 
-use super::{Client, Server};
+use super::redact::shown_args;
 use crate::command::{Args, Command, flag};
+use crate::state::Session;
+use crate::state::registry::ClientRegistry;
 
 /// Sends `args` to the monitors, unless the command is one Redis keeps out
 /// of MONITOR (skip_monitor, and every admin command).
-pub fn feed(server: &Server, client: &Client, cmd: &Command, args: &Args<'_>) {
-    if !server.clients.monitoring() || cmd.has(flag::SKIP_MONITOR | flag::ADMIN) {
+pub fn feed(clients: &ClientRegistry, client: &Session, cmd: &Command, args: &Args<'_>) {
+    if !clients.monitoring() || cmd.has(flag::SKIP_MONITOR | flag::ADMIN) {
         return;
     }
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
     let line = format_line(now.as_secs(), now.subsec_micros(), client, cmd, args);
-    server.clients.feed_monitors(Bytes::from(line));
+    clients.feed_monitors(Bytes::from(line));
 }
 
 /// `+1700000000.123456 [0 127.0.0.1:12345] "SET" "k" "v"\r\n`.
-fn format_line(secs: u64, micros: u32, client: &Client, cmd: &Command, args: &Args<'_>) -> Vec<u8> {
+fn format_line(
+    secs: u64,
+    micros: u32,
+    client: &Session,
+    cmd: &Command,
+    args: &Args<'_>,
+) -> Vec<u8> {
     let mut line = format!("+{secs}.{micros:06} [{} ", client.db).into_bytes();
     if client.handle.is_unix() {
         line.extend_from_slice(b"unix:");
@@ -38,32 +46,12 @@ fn format_line(secs: u64, micros: u32, client: &Client, cmd: &Command, args: &Ar
         line.extend_from_slice(client.addr.as_bytes());
     }
     line.push(b']');
-    let redacted = redacted_from(cmd, args);
-    for (i, arg) in args.iter().enumerate() {
+    for arg in shown_args(cmd, args) {
         line.push(b' ');
-        if redacted.contains(&i) {
-            line.extend_from_slice(b"\"(redacted)\"");
-        } else {
-            repr(&mut line, arg);
-        }
+        repr(&mut line, arg);
     }
     line.extend_from_slice(b"\r\n");
     line
-}
-
-/// Argument positions holding credentials, which Redis shows as `(redacted)`.
-fn redacted_from(cmd: &Command, args: &Args<'_>) -> std::ops::Range<usize> {
-    match cmd.name {
-        "auth" => 1..args.len(),
-        "hello" => {
-            let at = (2..args.len()).find(|&i| args.get(i).eq_ignore_ascii_case(b"AUTH"));
-            match at {
-                Some(i) => i + 1..(i + 3).min(args.len()),
-                None => 0..0,
-            }
-        }
-        _ => 0..0,
-    }
 }
 
 /// Quotes bytes as Redis's sdscatrepr does.
@@ -97,8 +85,8 @@ mod tests {
 
     #[test]
     fn lines_redact_credentials_and_name_unix_clients() {
-        let client = Client::new(1, "127.0.0.1:5000".into(), String::new());
-        let auth = Command::new("auth", -2, |_| {});
+        let client = Session::new(1, "127.0.0.1:5000".into(), String::new());
+        let auth = Command::new("auth", -2, |_| Ok(()));
         let base = b"AUTHuserpass";
         let spans = [(0, 4), (4, 8), (8, 12)];
         let line = format_line(1700000000, 42, &client, &auth, &Args::new(base, &spans));
@@ -106,7 +94,7 @@ mod tests {
             line,
             b"+1700000000.000042 [0 127.0.0.1:5000] \"AUTH\" \"(redacted)\" \"(redacted)\"\r\n"
         );
-        let hello = Command::new("hello", -1, |_| {});
+        let hello = Command::new("hello", -1, |_| Ok(()));
         let base = b"HELLO3AUTHupSETNAMEx";
         let spans = [
             (0, 5),

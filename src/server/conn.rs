@@ -27,20 +27,22 @@ use bytes::{Buf, BytesMut};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
 
-use super::client::ReplyMode;
 use super::listener::Accepted;
-use super::registry::{ClientHandle, Push, coarse_now_ms, flags};
-use super::{Client, Server};
-use crate::command::{Args, Command, dispatch};
+use crate::command::Args;
 use crate::config::{ClientClass, OutputLimit};
+use crate::dispatch::Dispatcher;
 use crate::protocol::{Parser, ProtocolError, Reply, Source};
+use crate::state::Session;
+use crate::state::registry::{ClientHandle, Push, flags};
+use crate::state::session::ReplyMode;
+use crate::util::time::coarse_now_ms;
 
 const READ_CHUNK: usize = 16 * 1024;
 /// Replies beyond this are written out mid-batch so output stays bounded.
 const FLUSH_AT: usize = 1 << 20;
 
 /// Serves an admitted connection until it closes, then frees its slot.
-pub async fn serve(accepted: Accepted, server: Arc<Server>) {
+pub async fn serve(accepted: Accepted, server: Arc<Dispatcher>) {
     match accepted {
         Accepted::Tcp(std_stream) => {
             let fd = std::os::fd::AsRawFd::as_raw_fd(&std_stream);
@@ -54,7 +56,7 @@ pub async fn serve(accepted: Accepted, server: Arc<Server>) {
                 .unwrap_or_default();
             match tokio::net::TcpStream::from_std(std_stream) {
                 Ok(stream) => serve_stream(stream, (addr, laddr, fd, false), server).await,
-                Err(_) => server.clients.release(),
+                Err(_) => server.shared.clients.release(),
             }
         }
         Accepted::Unix(std_stream) => {
@@ -68,7 +70,7 @@ pub async fn serve(accepted: Accepted, server: Arc<Server>) {
             let addr = format!("{path}:0");
             match tokio::net::UnixStream::from_std(std_stream) {
                 Ok(stream) => serve_stream(stream, (addr.clone(), addr, fd, true), server).await,
-                Err(_) => server.clients.release(),
+                Err(_) => server.shared.clients.release(),
             }
         }
     }
@@ -77,8 +79,9 @@ pub async fn serve(accepted: Accepted, server: Arc<Server>) {
 async fn serve_stream<S: AsyncRead + AsyncWrite + Unpin>(
     stream: S,
     (addr, laddr, fd, unix): (String, String, i32, bool),
-    server: Arc<Server>,
+    dispatcher: Arc<Dispatcher>,
 ) {
+    let server = &dispatcher.shared;
     let (tx, rx) = mpsc::unbounded_channel();
     let handle = Arc::new(ClientHandle::new(
         server.new_client_id(),
@@ -94,7 +97,7 @@ async fn serve_stream<S: AsyncRead + AsyncWrite + Unpin>(
         .total_connections_received
         .fetch_add(1, Ordering::Relaxed);
     let authenticated = crate::security::auth::default_user_nopass(&server.config);
-    let mut client = Client::with_handle(handle, authenticated);
+    let mut client = Session::with_handle(handle, authenticated);
     let mut conn = Conn {
         stream,
         pushes: rx,
@@ -103,7 +106,7 @@ async fn serve_stream<S: AsyncRead + AsyncWrite + Unpin>(
         parser: Parser::new(server.config.proto_max_bulk_len()),
         soft_since: None,
     };
-    conn.run(&server, &mut client).await;
+    conn.run(&dispatcher, &mut client).await;
     server.clients.unregister(client.id);
 }
 
@@ -124,9 +127,10 @@ enum Event {
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
-    async fn run(&mut self, server: &Server, client: &mut Client) {
+    async fn run(&mut self, dispatcher: &Dispatcher, client: &mut Session) {
+        let server = &dispatcher.shared;
         loop {
-            if !self.flush(server, client).await {
+            if !self.flush(dispatcher, client).await {
                 return;
             }
             reserve_for_next_read(&mut self.input, &self.parser);
@@ -144,13 +148,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
                 .last_interaction_ms
                 .store(coarse_now_ms(), Ordering::Relaxed);
             self.publish(client);
-            if !self.execute_input(server, client).await {
+            if !self.execute_input(dispatcher, client).await {
                 return;
             }
             if self.input.len() > server.config.client_query_buffer_limit() {
                 crate::log::warning(&format!(
                     "Closing client that reached max query buffer length: {}",
-                    String::from_utf8_lossy(&client.handle.info_line())
+                    String::from_utf8_lossy(&info_line(dispatcher, client))
                 ));
                 return;
             }
@@ -192,11 +196,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
     }
 
     /// Runs every complete command read so far; false when the connection must close.
-    async fn execute_input(&mut self, server: &Server, client: &mut Client) -> bool {
+    async fn execute_input(&mut self, dispatcher: &Dispatcher, client: &mut Session) -> bool {
         super::park::did_work();
         loop {
             let outcome = run_batch(
-                server,
+                dispatcher,
                 client,
                 &mut self.parser,
                 &mut self.input,
@@ -205,17 +209,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
             match outcome {
                 Batch::Done => return true,
                 Batch::FlushNeeded => {
-                    if !self.flush(server, client).await {
+                    if !self.flush(dispatcher, client).await {
                         return false;
                     }
                 }
                 Batch::Paused(wait_ms) => {
-                    if !self.flush(server, client).await || !self.wait(wait_ms).await {
+                    if !self.flush(dispatcher, client).await || !self.wait(wait_ms).await {
                         return false;
                     }
                 }
                 Batch::Close => {
-                    self.flush(server, client).await;
+                    self.flush(dispatcher, client).await;
                     return false;
                 }
             }
@@ -243,7 +247,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
 
     /// Writes all pending output, taking pushed data meanwhile and
     /// enforcing the output buffer limits; false when the connection must close.
-    async fn flush(&mut self, server: &Server, client: &mut Client) -> bool {
+    async fn flush(&mut self, dispatcher: &Dispatcher, client: &mut Session) -> bool {
+        let server = &dispatcher.shared;
         let mut written = 0;
         let mut waited = false;
         while written < self.output.len() {
@@ -255,7 +260,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
                 client.handle.omem.store(pending, Ordering::Relaxed);
                 crate::log::warning(&format!(
                     "Client {} scheduled to be closed ASAP for overcoming of output buffer limits.",
-                    String::from_utf8_lossy(&client.handle.info_line())
+                    String::from_utf8_lossy(&info_line(dispatcher, client))
                 ));
                 return false;
             }
@@ -328,7 +333,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
 
     /// What CLIENT LIST shows of the buffers, refreshed once per read, before
     /// the batch runs (so a client listing itself sees its own request).
-    fn publish(&self, client: &Client) {
+    fn publish(&self, client: &Session) {
         let handle = &client.handle;
         handle.qbuf.store(self.input.len(), Ordering::Relaxed);
         handle.rbs.store(self.input.capacity(), Ordering::Relaxed);
@@ -355,13 +360,15 @@ enum Batch {
 
 /// Executes every complete command in `input`, appending replies to `output`.
 fn run_batch(
-    server: &Server,
-    client: &mut Client,
+    dispatcher: &Dispatcher,
+    client: &mut Session,
     parser: &mut Parser,
     input: &mut BytesMut,
     output: &mut Vec<u8>,
 ) -> Batch {
     loop {
+        // Read per batch, so CONFIG SET reaches open connections at once.
+        parser.set_max_bulk(dispatcher.shared.config.proto_max_bulk_len());
         let parsed = match parser.parse(input) {
             Ok(Some(parsed)) => parsed,
             Ok(None) => return Batch::Done,
@@ -379,14 +386,12 @@ fn run_batch(
                 Source::Scratch => &parser.scratch,
             };
             let args = Args::new(base, &parser.spans);
-            if server.pause.active()
-                && let Some(wait) = server.pause.holds(command_of(server, &args))
-            {
+            if let Some(wait) = dispatcher.paused_for(&args) {
                 // Left unconsumed: the parser reads it again after the pause.
                 return Batch::Paused(wait);
             }
             let mark = output.len();
-            dispatch::execute(server, client, args, output);
+            dispatcher.execute(client, args, output);
             if client.reply_mode != ReplyMode::On {
                 apply_reply_mode(client, output, mark);
             }
@@ -401,8 +406,18 @@ fn run_batch(
     }
 }
 
+/// The client's CLIENT LIST line, for log messages about it.
+fn info_line(dispatcher: &Dispatcher, client: &Session) -> Vec<u8> {
+    let name = client
+        .handle
+        .last_cmd()
+        .and_then(|id| dispatcher.table.by_id(id))
+        .map_or("NULL", |c| c.fullname.as_str());
+    client.handle.info_line(name)
+}
+
 /// CLIENT REPLY OFF drops every reply; SKIP drops the next command's.
-fn apply_reply_mode(client: &mut Client, output: &mut Vec<u8>, mark: usize) {
+fn apply_reply_mode(client: &mut Session, output: &mut Vec<u8>, mark: usize) {
     match client.reply_mode {
         ReplyMode::Off => output.truncate(mark),
         ReplyMode::Skip => {
@@ -415,27 +430,16 @@ fn apply_reply_mode(client: &mut Client, output: &mut Vec<u8>, mark: usize) {
     }
 }
 
-/// The table entry `args` would run, subcommand included, for the pause rule.
-fn command_of<'s>(server: &'s Server, args: &Args<'_>) -> Option<&'s Command> {
-    let cmd = server.commands.lookup(args.get(0))?;
-    if args.len() > 1
-        && let Some(sub) = cmd.subcommand(args.get(1))
-    {
-        return Some(sub);
-    }
-    Some(cmd)
-}
-
 /// Feeds a whole request stream to an in-process server and returns every
 /// reply byte, exactly as a connection would: for tests and fuzzing of the
 /// dispatcher without sockets. Stops at a protocol error or QUIT; a CLIENT
 /// PAUSE is waited out by spinning.
-pub fn run_requests(server: &Server, client: &mut Client, requests: &[u8]) -> Vec<u8> {
-    let mut parser = Parser::new(server.config.proto_max_bulk_len());
+pub fn run_requests(dispatcher: &Dispatcher, client: &mut Session, requests: &[u8]) -> Vec<u8> {
+    let mut parser = Parser::new(dispatcher.shared.config.proto_max_bulk_len());
     let mut input = BytesMut::from(requests);
     let mut output = Vec::new();
     while let Batch::FlushNeeded | Batch::Paused(_) =
-        run_batch(server, client, &mut parser, &mut input, &mut output)
+        run_batch(dispatcher, client, &mut parser, &mut input, &mut output)
     {}
     output
 }

@@ -3,23 +3,25 @@
 //! INFO (redis_exporter, redis-cli --stat, client libraries) find what they
 //! expect. Fields of capabilities Ferrodis does not have (persistence,
 //! replication, scripting, defragmentation...) are printed with the values
-//! an idle Redis without them would show.
+//! an idle Redis without them would show. TIME and LASTSAVE, the other
+//! reports of the server's own state, live here too.
 
 use std::fmt::Write;
 use std::sync::atomic::Ordering;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::command::{Command, Ctx, acl, flag};
+use crate::command::{Args, CmdResult, Command, Ctx, Locks, acl, flag};
+use crate::keyspace::LockPlan;
 use crate::observe::counters::CommandTotals;
 use crate::observe::metrics::Metric;
 use crate::observe::system;
-use crate::server::Server;
 
 pub fn register(t: &mut Vec<Command>) {
     t.push(
         Command::new("info", -1, info)
             .flags(flag::LOADING | flag::STALE | flag::SENTINEL)
             .acl(acl::DANGEROUS)
+            .locks(Locks::Computed(info_locks))
             .tips(&[
                 "nondeterministic_output",
                 "request_policy:all_shards",
@@ -33,9 +35,48 @@ pub fn register(t: &mut Vec<Command>) {
             )
             .args("[section [section ...]]"),
     );
+    t.push(
+        Command::new("time", 1, time)
+            .flags(flag::LOADING | flag::STALE | flag::FAST)
+            .tips(&["nondeterministic_output"])
+            .doc(
+                "server",
+                "2.6.0",
+                "O(1)",
+                "Returns the current server time as seconds and microseconds.",
+            ),
+    );
+    t.push(
+        Command::new("lastsave", 1, lastsave)
+            .flags(flag::LOADING | flag::STALE | flag::FAST)
+            .acl(acl::ADMIN | acl::DANGEROUS)
+            .tips(&["nondeterministic_output"])
+            .doc(
+                "server",
+                "1.0.0",
+                "O(1)",
+                "Returns the unix time of the last successful save.",
+            ),
+    );
 }
 
-type Writer = fn(&mut Out, &Server);
+fn time(ctx: &mut Ctx<'_, '_>) -> CmdResult {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    ctx.out.array(2);
+    ctx.out.bulk_int(now.as_secs() as i64);
+    ctx.out.bulk_int(i64::from(now.subsec_micros()));
+    Ok(())
+}
+
+fn lastsave(ctx: &mut Ctx<'_, '_>) -> CmdResult {
+    let at = ctx.lastsave();
+    ctx.out.int(at);
+    Ok(())
+}
+
+type Writer = fn(&mut Out, &mut Ctx<'_, '_>);
 
 /// Every section in the order Redis prints them: (name, header, in `default`, writer).
 const SECTIONS: &[(&str, &str, bool, Writer)] = &[
@@ -56,7 +97,10 @@ const SECTIONS: &[(&str, &str, bool, Writer)] = &[
     ("keyspace", "Keyspace", true, keyspace),
 ];
 
-fn info(ctx: &mut Ctx<'_>) {
+/// The keyspace section's position in [`SECTIONS`].
+const KEYSPACE: usize = SECTIONS.len() - 1;
+
+fn info(ctx: &mut Ctx<'_, '_>) -> CmdResult {
     let wanted = selected_sections(ctx.args.iter().skip(1));
     let mut out = Out(String::new());
     for (i, &(_, header, _, write)) in SECTIONS.iter().enumerate() {
@@ -67,9 +111,10 @@ fn info(ctx: &mut Ctx<'_>) {
             out.0.push_str("\r\n");
         }
         let _ = write!(out.0, "# {header}\r\n");
-        write(&mut out, ctx.server);
+        write(&mut out, ctx);
     }
     ctx.out.verbatim("txt", out.0.as_bytes());
+    Ok(())
 }
 
 /// Which sections the arguments name: none means `default`; `all` and
@@ -119,8 +164,8 @@ fn unix_micros() -> u128 {
         .unwrap_or(0)
 }
 
-fn server(o: &mut Out, s: &Server) {
-    let uptime = s.started.elapsed().as_secs();
+fn server(o: &mut Out, s: &mut Ctx<'_, '_>) {
+    let uptime = s.started().elapsed().as_secs();
     o.field("redis_version", crate::REDIS_VERSION);
     o.field("ferrodis_version", crate::VERSION);
     o.field("redis_git_sha1", "00000000");
@@ -138,37 +183,37 @@ fn server(o: &mut Out, s: &Server) {
     o.field("gcc_version", "0.0.0");
     o.field("process_id", std::process::id());
     o.field("process_supervised", "no");
-    o.field("run_id", &s.stats.run_id);
-    o.field("tcp_port", s.config.port());
+    o.field("run_id", &s.stats().run_id);
+    o.field("tcp_port", s.config().port());
     o.field("server_time_usec", unix_micros());
     o.field("uptime_in_seconds", uptime);
     o.field("uptime_in_days", uptime / 86400);
-    o.field("hz", s.config.hz());
-    o.field("configured_hz", s.config.hz());
+    o.field("hz", s.config().hz());
+    o.field("configured_hz", s.config().hz());
     o.field("lru_clock", (unix_micros() / 1_000_000) & 0xFF_FFFF);
     let exe = std::env::current_exe().unwrap_or_default();
     o.field("executable", exe.display());
     o.field("config_file", "");
     o.field("io_threads_active", 0);
     let binds: String = s
-        .config
+        .config()
         .bind()
         .iter()
         .map(|b| format!(",bind={b}"))
         .collect();
     o.field(
         "listener0",
-        format!("name=tcp{binds},port={}", s.config.port()),
+        format!("name=tcp{binds},port={}", s.config().port()),
     );
-    if let Some(path) = s.config.unixsocket() {
+    if let Some(path) = s.config().unixsocket() {
         o.field("listener1", format!("name=unix,bind={path}"));
     }
 }
 
-fn clients(o: &mut Out, s: &Server) {
-    o.field("connected_clients", s.clients.count());
+fn clients(o: &mut Out, s: &mut Ctx<'_, '_>) {
+    o.field("connected_clients", s.clients().count());
     o.field("cluster_connections", 0);
-    o.field("maxclients", s.config.maxclients());
+    o.field("maxclients", s.config().maxclients());
     o.zeros(&[
         "client_recent_max_input_buffer",
         "client_recent_max_output_buffer",
@@ -184,11 +229,11 @@ fn ratio(a: u64, b: u64) -> String {
     format!("{:.2}", a as f64 / b.max(1) as f64)
 }
 
-fn memory(o: &mut Out, s: &Server) {
+fn memory(o: &mut Out, s: &mut Ctx<'_, '_>) {
     let used = system::used_memory();
-    let peak = s.stats.note_memory(used);
+    let peak = s.stats().note_memory(used);
     let rss = system::rss();
-    let startup = s.stats.startup_memory.min(used);
+    let startup = s.stats().startup_memory.min(used);
     let dataset = used - startup;
     let total = system::total_system_memory();
     o.field("used_memory", used);
@@ -261,7 +306,7 @@ fn memory(o: &mut Out, s: &Server) {
     ]);
 }
 
-fn persistence(o: &mut Out, s: &Server) {
+fn persistence(o: &mut Out, s: &mut Ctx<'_, '_>) {
     o.zeros(&[
         "loading",
         "async_loading",
@@ -273,10 +318,10 @@ fn persistence(o: &mut Out, s: &Server) {
     o.zeros(&["current_save_keys_processed", "current_save_keys_total"]);
     o.field(
         "rdb_changes_since_last_save",
-        s.keyspace.stats.dirty.load(Ordering::Relaxed),
+        s.keyspace_stats().dirty.get(),
     );
     o.field("rdb_bgsave_in_progress", 0);
-    o.field("rdb_last_save_time", s.lastsave.load(Ordering::Relaxed));
+    o.field("rdb_last_save_time", s.lastsave());
     o.field("rdb_last_bgsave_status", "ok");
     o.field("rdb_last_bgsave_time_sec", -1);
     o.field("rdb_current_bgsave_time_sec", -1);
@@ -305,10 +350,10 @@ fn kbps(bytes_per_sec: u64) -> String {
     format!("{:.2}", bytes_per_sec as f64 / 1024.0)
 }
 
-fn stats(o: &mut Out, s: &Server) {
-    let st = &s.stats;
+fn stats(o: &mut Out, s: &mut Ctx<'_, '_>) {
+    let st = s.stats();
     let t = st.totals();
-    let ks = &s.keyspace.stats;
+    let ks = s.keyspace_stats();
     let load = |c: &std::sync::atomic::AtomicU64| c.load(Ordering::Relaxed);
     o.field(
         "total_connections_received",
@@ -334,7 +379,7 @@ fn stats(o: &mut Out, s: &Server) {
     o.field("instantaneous_output_repl_kbps", "0.00");
     o.field("rejected_connections", load(&st.rejected_connections));
     o.zeros(&["sync_full", "sync_partial_ok", "sync_partial_err"]);
-    o.field("expired_keys", load(&ks.expired_keys));
+    o.field("expired_keys", ks.expired_keys.get());
     o.field("expired_stale_perc", "0.00");
     o.zeros(&[
         "expired_time_cap_reached_count",
@@ -344,8 +389,8 @@ fn stats(o: &mut Out, s: &Server) {
         "total_eviction_exceeded_time",
         "current_eviction_exceeded_time",
     ]);
-    o.field("keyspace_hits", load(&ks.keyspace_hits));
-    o.field("keyspace_misses", load(&ks.keyspace_misses));
+    o.field("keyspace_hits", ks.keyspace_hits.get());
+    o.field("keyspace_misses", ks.keyspace_misses.get());
     o.zeros(&[
         "pubsub_channels",
         "pubsub_patterns",
@@ -393,11 +438,11 @@ fn stats(o: &mut Out, s: &Server) {
     ]);
 }
 
-fn replication(o: &mut Out, s: &Server) {
+fn replication(o: &mut Out, s: &mut Ctx<'_, '_>) {
     o.field("role", "master");
     o.field("connected_slaves", 0);
     o.field("master_failover_state", "no-failover");
-    o.field("master_replid", &s.stats.replid);
+    o.field("master_replid", &s.stats().replid);
     o.field("master_replid2", "0".repeat(40));
     o.field("master_repl_offset", 0);
     o.field("second_repl_offset", -1);
@@ -407,7 +452,7 @@ fn replication(o: &mut Out, s: &Server) {
     o.field("repl_backlog_histlen", 0);
 }
 
-fn cpu(o: &mut Out, _: &Server) {
+fn cpu(o: &mut Out, _: &mut Ctx<'_, '_>) {
     for (suffix, who) in [
         ("", libc::RUSAGE_SELF),
         ("_children", libc::RUSAGE_CHILDREN),
@@ -420,14 +465,16 @@ fn cpu(o: &mut Out, _: &Server) {
 }
 
 /// Commands with statistics, each followed by its subcommands, as Redis lists them.
-fn commands_with_totals(s: &Server, histograms: bool) -> Vec<(&Command, CommandTotals)> {
-    let table = &s.commands;
-    let mut totals = s.stats.counters.per_command(table, histograms);
+fn commands_with_totals<'t>(
+    s: &Ctx<'t, '_>,
+    histograms: bool,
+) -> Vec<(&'t Command, CommandTotals)> {
+    let table = s.table();
+    let mut totals = s.stats().counters.per_command(histograms);
     let mut out = Vec::new();
     for top in table.iter() {
         for cmd in std::iter::once(top).chain(top.subcommands.iter()) {
-            let id = s.stats.counters.id_of(table, cmd);
-            let t = std::mem::take(&mut totals[id]);
+            let t = std::mem::take(&mut totals[cmd.id as usize]);
             if t.calls + t.rejected + t.failed > 0 {
                 out.push((cmd, t));
             }
@@ -436,7 +483,7 @@ fn commands_with_totals(s: &Server, histograms: bool) -> Vec<(&Command, CommandT
     out
 }
 
-fn commandstats(o: &mut Out, s: &Server) {
+fn commandstats(o: &mut Out, s: &mut Ctx<'_, '_>) {
     for (cmd, t) in commands_with_totals(s, false) {
         let usec = t.ns / 1000;
         let per_call = if t.calls == 0 {
@@ -454,8 +501,8 @@ fn commandstats(o: &mut Out, s: &Server) {
     }
 }
 
-fn errorstats(o: &mut Out, s: &Server) {
-    for (code, n) in s.stats.counters.errors() {
+fn errorstats(o: &mut Out, s: &mut Ctx<'_, '_>) {
+    for (code, n) in s.stats().counters.errors() {
         o.field(
             &format!("errorstat_{}", String::from_utf8_lossy(&code)),
             format!("count={n}"),
@@ -467,7 +514,7 @@ fn errorstats(o: &mut Out, s: &Server) {
 /// `latency-tracking-info-percentiles`).
 const PERCENTILES: [f64; 3] = [50.0, 99.0, 99.9];
 
-fn latencystats(o: &mut Out, s: &Server) {
+fn latencystats(o: &mut Out, s: &mut Ctx<'_, '_>) {
     for (cmd, t) in commands_with_totals(s, true) {
         let Some(h) = t.histogram.filter(|h| h.total() > 0) else {
             continue;
@@ -483,45 +530,27 @@ fn latencystats(o: &mut Out, s: &Server) {
     }
 }
 
-fn keyspace(o: &mut Out, s: &Server) {
-    let ks = &s.keyspace;
-    let now = crate::keyspace::now_ms();
-    for db in 0..ks.databases() {
-        let (mut keys, mut expires, mut ttl_sum, mut ttl_n) = (0usize, 0usize, 0i64, 0i64);
-        ks.for_each_shard(db, |shard| {
-            keys += shard.data.len();
-            expires += shard.expires.len();
-            sample_ttls(shard, now, &mut ttl_sum, &mut ttl_n);
-        });
-        if keys > 0 {
-            let avg_ttl = if ttl_n > 0 { ttl_sum / ttl_n } else { 0 };
+fn keyspace(o: &mut Out, s: &mut Ctx<'_, '_>) {
+    for db in 0..s.databases() {
+        let summary = s.db_at(db).summary();
+        if summary.keys > 0 {
             o.field(
                 &format!("db{db}"),
-                format!("keys={keys},expires={expires},avg_ttl={avg_ttl}"),
+                format!(
+                    "keys={},expires={},avg_ttl={}",
+                    summary.keys, summary.expires, summary.avg_ttl
+                ),
             );
         }
     }
 }
 
-/// Adds the remaining TTLs (ms) of a few of the shard's volatile keys:
-/// `avg_ttl` is an estimate from samples, as Redis's is.
-fn sample_ttls(shard: &crate::keyspace::Shard, now: i64, sum: &mut i64, n: &mut i64) {
-    const PER_SHARD: i64 = 16;
-    if shard.expires.is_empty() {
-        return;
-    }
-    let (mut cursor, mut seen) = (0u64, 0i64);
-    loop {
-        cursor = shard.expires.scan(cursor, |_, &at| {
-            seen += 1;
-            if at > now {
-                *sum += at - now;
-                *n += 1;
-            }
-        });
-        if cursor == 0 || seen >= PER_SHARD {
-            break;
-        }
+/// INFO reads every database's key counts when it prints the keyspace
+/// section, so it declares every database's locks then.
+fn info_locks(args: &Args<'_>, _db: usize, databases: usize, plan: &mut LockPlan) {
+    let wanted = selected_sections(args.iter().skip(1));
+    if wanted[KEYSPACE] {
+        plan.add_all(databases);
     }
 }
 

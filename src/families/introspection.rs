@@ -7,10 +7,11 @@
 //! subcommands reports an empty set of them, and a few flags Redis keeps to
 //! itself are never shown.
 
+use super::reply_help;
 use crate::command::docs::{self, Arg};
-use crate::command::keys::{has_movable_keys, key_positions, legacy_range};
+use crate::command::keyfind::{has_movable_keys, key_positions, legacy_range};
 use crate::command::spec::{BeginSearch, FindKeys};
-use crate::command::{Args, Command, Ctx, KeySpec, acl, flag, key};
+use crate::command::{Args, CmdResult, Command, Ctx, KeySpec, SYNTAX, acl, flag, key};
 use crate::protocol::Reply;
 use crate::util::glob::glob_match;
 
@@ -105,9 +106,9 @@ const HIDDEN_FLAGS: u32 = flag::SENTINEL
     | flag::TOUCHES_ARBITRARY_KEYS;
 
 /// Finds `name` or `container|sub` in any letter case.
-fn lookup_full<'s>(ctx: &Ctx<'s>, name: &[u8]) -> Option<&'s Command> {
+fn lookup_full<'s>(ctx: &Ctx<'s, '_>, name: &[u8]) -> Option<&'s Command> {
     let mut parts = name.splitn(3, |&b| b == b'|');
-    let top = ctx.server.commands.lookup(parts.next()?)?;
+    let top = ctx.table().lookup(parts.next()?)?;
     match (parts.next(), parts.next()) {
         (None, _) => Some(top),
         (Some(sub), None) => top.subcommand(sub),
@@ -115,19 +116,21 @@ fn lookup_full<'s>(ctx: &Ctx<'s>, name: &[u8]) -> Option<&'s Command> {
     }
 }
 
-fn command_all(ctx: &mut Ctx<'_>) {
-    let table = &ctx.server.commands;
+fn command_all(ctx: &mut Ctx<'_, '_>) -> CmdResult {
+    let table = ctx.table();
     ctx.out.array(table.len());
     for cmd in table.iter() {
         reply_info(&mut ctx.out, cmd);
     }
+    Ok(())
 }
 
-fn command_count(ctx: &mut Ctx<'_>) {
-    ctx.out.int(ctx.server.commands.len() as i64);
+fn command_count(ctx: &mut Ctx<'_, '_>) -> CmdResult {
+    ctx.out.int(ctx.table().len() as i64);
+    Ok(())
 }
 
-fn command_info(ctx: &mut Ctx<'_>) {
+fn command_info(ctx: &mut Ctx<'_, '_>) -> CmdResult {
     if ctx.args.len() == 2 {
         return command_all(ctx);
     }
@@ -138,6 +141,7 @@ fn command_info(ctx: &mut Ctx<'_>) {
             None => ctx.out.null(),
         }
     }
+    Ok(())
 }
 
 /// One command's COMMAND INFO entry.
@@ -259,11 +263,11 @@ fn reply_int_map(out: &mut Reply<'_>, fields: &[(&str, i32)]) {
     }
 }
 
-fn command_docs(ctx: &mut Ctx<'_>) {
+fn command_docs(ctx: &mut Ctx<'_, '_>) -> CmdResult {
     let mark = ctx.out.mark();
     let mut found = 0;
     if ctx.args.len() == 2 {
-        for cmd in ctx.server.commands.iter() {
+        for cmd in ctx.table().iter() {
             reply_doc_entry(&mut ctx.out, cmd);
             found += 1;
         }
@@ -276,6 +280,7 @@ fn command_docs(ctx: &mut Ctx<'_>) {
         }
     }
     ctx.out.map_before(mark, found);
+    Ok(())
 }
 
 /// `fullname` then its documentation map.
@@ -365,7 +370,7 @@ impl Filter<'_> {
     }
 }
 
-fn command_list(ctx: &mut Ctx<'_>) {
+fn command_list(ctx: &mut Ctx<'_, '_>) -> CmdResult {
     let filter = match ctx.args.len() {
         2 => Filter::All,
         5 if ctx.arg(2).eq_ignore_ascii_case(b"FILTERBY") => {
@@ -377,14 +382,14 @@ fn command_list(ctx: &mut Ctx<'_>) {
             } else if kind.eq_ignore_ascii_case(b"PATTERN") {
                 Filter::Pattern(value)
             } else {
-                return ctx.out.error(super::SYNTAX);
+                return Err(SYNTAX);
             }
         }
-        _ => return ctx.out.error(super::SYNTAX),
+        _ => return Err(SYNTAX),
     };
     let mark = ctx.out.mark();
     let mut n = 0;
-    for cmd in ctx.server.commands.iter() {
+    for cmd in ctx.table().iter() {
         for c in std::iter::once(cmd).chain(&cmd.subcommands) {
             if filter.keeps(c) {
                 ctx.out.bulk(c.fullname.as_bytes());
@@ -393,35 +398,33 @@ fn command_list(ctx: &mut Ctx<'_>) {
         }
     }
     ctx.out.array_before(mark, n);
+    Ok(())
 }
 
-fn command_getkeys(ctx: &mut Ctx<'_>) {
-    getkeys(ctx, false);
+fn command_getkeys(ctx: &mut Ctx<'_, '_>) -> CmdResult {
+    getkeys(ctx, false)
 }
 
-fn command_getkeysandflags(ctx: &mut Ctx<'_>) {
-    getkeys(ctx, true);
+fn command_getkeysandflags(ctx: &mut Ctx<'_, '_>) -> CmdResult {
+    getkeys(ctx, true)
 }
 
-fn getkeys(ctx: &mut Ctx<'_>, with_flags: bool) {
+fn getkeys(ctx: &mut Ctx<'_, '_>, with_flags: bool) -> CmdResult {
     let line = ctx.args.tail(2);
-    let Some(cmd) = resolve_line(ctx, &line) else {
-        return ctx.out.error("ERR Invalid command specified");
-    };
+    let cmd = resolve_line(ctx, &line).ok_or("ERR Invalid command specified")?;
     if cmd.key_specs.is_empty() {
-        return ctx.out.error("ERR The command has no key arguments");
+        return Err("ERR The command has no key arguments".into());
     }
     if !cmd.arity_ok(line.len()) {
-        return ctx
-            .out
-            .error("ERR Invalid number of arguments specified for command");
+        return Err("ERR Invalid number of arguments specified for command".into());
     }
     let mut keys = Vec::new();
     if key_positions(cmd, &line, &mut keys).is_err() || keys.is_empty() {
         if cmd.has(flag::NO_MANDATORY_KEYS) {
-            return ctx.out.array(0);
+            ctx.out.array(0);
+            return Ok(());
         }
-        return ctx.out.error("ERR Invalid arguments specified for command");
+        return Err("ERR Invalid arguments specified for command".into());
     }
     ctx.out.array(keys.len());
     for (pos, flags) in keys {
@@ -434,11 +437,12 @@ fn getkeys(ctx: &mut Ctx<'_>, with_flags: bool) {
             ctx.out.bulk(line.get(pos));
         }
     }
+    Ok(())
 }
 
 /// The table entry a full command line runs, descending into subcommands.
-fn resolve_line<'s>(ctx: &Ctx<'s>, line: &Args<'_>) -> Option<&'s Command> {
-    let cmd = ctx.server.commands.lookup(line.get(0))?;
+fn resolve_line<'s>(ctx: &Ctx<'s, '_>, line: &Args<'_>) -> Option<&'s Command> {
+    let cmd = ctx.table().lookup(line.get(0))?;
     if cmd.subcommands.is_empty() {
         return Some(cmd);
     }
@@ -462,6 +466,6 @@ const COMMAND_HELP: &[&str] = &[
     "    The key arguments of a complete command line with their access flags.",
 ];
 
-fn command_help(ctx: &mut Ctx<'_>) {
-    crate::commands::reply_help(ctx, COMMAND_HELP);
+fn command_help(ctx: &mut Ctx<'_, '_>) -> CmdResult {
+    reply_help(ctx, COMMAND_HELP)
 }

@@ -1,6 +1,6 @@
 //! Per-connection state that commands read and change.
 //!
-//! `Client` is private to the connection's thread; what other threads must
+//! `Session` is private to the connection's thread; what other threads must
 //! see (name, flags, last command...) goes to its shared `ClientHandle`.
 
 use std::sync::Arc;
@@ -22,7 +22,7 @@ pub enum ReplyMode {
 }
 
 /// One connected client.
-pub struct Client {
+pub struct Session {
     pub id: u64,
     /// Selected database.
     pub db: usize,
@@ -40,18 +40,18 @@ pub struct Client {
     pub handle: Arc<ClientHandle>,
 }
 
-impl Client {
+impl Session {
     /// A client outside any connection (tests, in-process request feeds):
     /// authenticated, with a handle nobody else can see.
-    pub fn new(id: u64, addr: String, laddr: String) -> Client {
+    pub fn new(id: u64, addr: String, laddr: String) -> Session {
         let (tx, _rx) = mpsc::unbounded_channel::<Push>();
         let handle = ClientHandle::new(id, addr.clone(), laddr.clone(), -1, tx);
-        Client::with_handle(Arc::new(handle), true)
+        Session::with_handle(Arc::new(handle), true)
     }
 
     /// The client of a registered connection.
-    pub fn with_handle(handle: Arc<ClientHandle>, authenticated: bool) -> Client {
-        Client {
+    pub fn with_handle(handle: Arc<ClientHandle>, authenticated: bool) -> Session {
+        Session {
             id: handle.id,
             db: 0,
             resp3: false,

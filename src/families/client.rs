@@ -4,14 +4,15 @@
 //! listing reads them, killing sends a message down their push channel.
 //! The calling client changes its own state directly.
 
-use crate::command::{Command, Ctx, acl, flag};
-use crate::security::auth;
-use crate::server::client::ReplyMode;
-use crate::server::pause::PauseMode;
-use crate::server::registry::{ClientHandle, Push, coarse_now_ms, flags};
-use crate::util::num::parse_i64;
-
 use super::connection::valid_client_name;
+use super::{reply_help, subcommand_error};
+use crate::command::{CmdError, CmdResult, Command, Ctx, NOT_INTEGER, SYNTAX, acl, flag};
+use crate::security::auth;
+use crate::state::pause::PauseMode;
+use crate::state::registry::{ClientHandle, Push, flags};
+use crate::state::session::ReplyMode;
+use crate::util::num::parse_i64;
+use crate::util::time::coarse_now_ms;
 
 pub fn register(t: &mut Vec<Command>) {
     let base = |c: Command| {
@@ -178,52 +179,55 @@ pub fn register(t: &mut Vec<Command>) {
     );
 }
 
-fn client_id(ctx: &mut Ctx<'_>) {
-    ctx.out.int(ctx.client.id as i64);
+fn client_id(ctx: &mut Ctx<'_, '_>) -> CmdResult {
+    ctx.out.int(ctx.session.id as i64);
+    Ok(())
 }
 
-fn client_getname(ctx: &mut Ctx<'_>) {
-    match ctx.client.name() {
-        Some(name) => ctx.out.bulk(&name),
-        None => ctx.out.null(),
-    }
+fn client_getname(ctx: &mut Ctx<'_, '_>) -> CmdResult {
+    let name = ctx.session.name();
+    ctx.out.opt_bulk(name.as_deref());
+    Ok(())
 }
 
-fn client_getredir(ctx: &mut Ctx<'_>) {
+fn client_getredir(ctx: &mut Ctx<'_, '_>) -> CmdResult {
     // Tracking does not exist yet, so nothing is redirected.
     ctx.out.int(-1);
+    Ok(())
 }
 
-fn client_setname(ctx: &mut Ctx<'_>) {
+fn client_setname(ctx: &mut Ctx<'_, '_>) -> CmdResult {
     let name = ctx.arg(2);
     if !valid_client_name(name) {
-        ctx.out
-            .error("ERR Client names cannot contain spaces, newlines or special characters.");
-        return;
+        return Err(
+            "ERR Client names cannot contain spaces, newlines or special characters.".into(),
+        );
     }
-    ctx.client.set_name(name);
+    ctx.session.set_name(name);
     ctx.out.ok();
+    Ok(())
 }
 
-fn client_setinfo(ctx: &mut Ctx<'_>) {
+fn client_setinfo(ctx: &mut Ctx<'_, '_>) -> CmdResult {
     let (attr, value) = (ctx.arg(2), ctx.arg(3));
     let lib_name = attr.eq_ignore_ascii_case(b"lib-name");
     if !lib_name && !attr.eq_ignore_ascii_case(b"lib-ver") {
-        let msg = [b"ERR Unrecognized option '", attr, b"'"].concat();
-        ctx.out.error_bytes(&msg);
-        return;
+        return Err(CmdError::Bytes(
+            [b"ERR Unrecognized option '", attr, b"'"].concat(),
+        ));
     }
     if !valid_client_name(value) {
-        let msg = [
-            attr,
-            b" cannot contain spaces, newlines or special characters.",
-        ]
-        .concat();
-        ctx.out.error_bytes(&[b"ERR ".as_slice(), &msg].concat());
-        return;
+        return Err(CmdError::Bytes(
+            [
+                b"ERR ",
+                attr,
+                b" cannot contain spaces, newlines or special characters.",
+            ]
+            .concat(),
+        ));
     }
     let stored = Some(value.to_vec()).filter(|v| !v.is_empty());
-    let mut meta = ctx.client.handle.meta.lock();
+    let mut meta = ctx.session.handle.meta.lock();
     if lib_name {
         meta.lib_name = stored;
     } else {
@@ -231,60 +235,63 @@ fn client_setinfo(ctx: &mut Ctx<'_>) {
     }
     drop(meta);
     ctx.out.ok();
+    Ok(())
 }
 
 /// `ON` or `OFF`, else Redis's syntax error.
-fn on_off(ctx: &mut Ctx<'_>, arg: &[u8]) -> Option<bool> {
+fn on_off(arg: &[u8]) -> Result<bool, CmdError> {
     if arg.eq_ignore_ascii_case(b"on") {
-        Some(true)
+        Ok(true)
     } else if arg.eq_ignore_ascii_case(b"off") {
-        Some(false)
+        Ok(false)
     } else {
-        ctx.out.error(super::SYNTAX);
-        None
+        Err(SYNTAX)
     }
 }
 
-fn client_no_evict(ctx: &mut Ctx<'_>) {
-    if let Some(on) = on_off(ctx, ctx.arg(2)) {
-        ctx.client.handle.set_flag(flags::NO_EVICT, on);
-        ctx.out.ok();
-    }
+fn client_no_evict(ctx: &mut Ctx<'_, '_>) -> CmdResult {
+    let on = on_off(ctx.arg(2))?;
+    ctx.session.handle.set_flag(flags::NO_EVICT, on);
+    ctx.out.ok();
+    Ok(())
 }
 
-fn client_no_touch(ctx: &mut Ctx<'_>) {
-    if let Some(on) = on_off(ctx, ctx.arg(2)) {
-        ctx.client.set_no_touch(on);
-        ctx.out.ok();
-    }
+fn client_no_touch(ctx: &mut Ctx<'_, '_>) -> CmdResult {
+    let on = on_off(ctx.arg(2))?;
+    ctx.session.set_no_touch(on);
+    ctx.out.ok();
+    Ok(())
 }
 
-fn client_reply(ctx: &mut Ctx<'_>) {
+fn client_reply(ctx: &mut Ctx<'_, '_>) -> CmdResult {
     let mode = ctx.arg(2);
     if mode.eq_ignore_ascii_case(b"on") {
-        ctx.client.reply_mode = ReplyMode::On;
+        ctx.session.reply_mode = ReplyMode::On;
         ctx.out.ok();
     } else if mode.eq_ignore_ascii_case(b"off") {
-        ctx.client.reply_mode = ReplyMode::Off;
+        ctx.session.reply_mode = ReplyMode::Off;
     } else if mode.eq_ignore_ascii_case(b"skip") {
-        if ctx.client.reply_mode != ReplyMode::Off {
-            ctx.client.reply_mode = ReplyMode::SkipNext;
+        if ctx.session.reply_mode != ReplyMode::Off {
+            ctx.session.reply_mode = ReplyMode::SkipNext;
         }
     } else {
-        ctx.out.error(super::SYNTAX);
+        return Err(SYNTAX);
     }
+    Ok(())
 }
 
-fn client_info(ctx: &mut Ctx<'_>) {
+fn client_info(ctx: &mut Ctx<'_, '_>) -> CmdResult {
     let mut line = own_line(ctx);
     line.push(b'\n');
     ctx.out.verbatim("txt", &line);
+    Ok(())
 }
 
 /// This client's CLIENT LIST line, with the command now running counted.
-fn own_line(ctx: &Ctx<'_>) -> Vec<u8> {
+fn own_line(ctx: &Ctx<'_, '_>) -> Vec<u8> {
     let argv_mem = ctx.args.iter().map(<[u8]>::len).sum();
-    ctx.client.handle.info_line_with(argv_mem)
+    let name = ctx.command_name(ctx.session.handle.last_cmd());
+    ctx.session.handle.info_line_with(argv_mem, name)
 }
 
 /// The client types CLIENT LIST/KILL TYPE accept.
@@ -307,42 +314,39 @@ fn client_type(name: &[u8]) -> Option<ClientType> {
     }
 }
 
+/// A client type argument, or Redis's error naming it.
+fn client_type_arg(name: &[u8]) -> Result<ClientType, CmdError> {
+    client_type(name)
+        .ok_or_else(|| CmdError::Bytes([b"ERR Unknown client type '", name, b"'"].concat()))
+}
+
 /// Every client is normal until pub/sub and replication exist (monitors
 /// are normal clients in Redis too).
 fn type_of(_client: &ClientHandle) -> ClientType {
     ClientType::Normal
 }
 
-fn unknown_type(ctx: &mut Ctx<'_>, name: &[u8]) {
-    let msg = [b"ERR Unknown client type '", name, b"'"].concat();
-    ctx.out.error_bytes(&msg);
-}
-
-fn client_list(ctx: &mut Ctx<'_>) {
+fn client_list(ctx: &mut Ctx<'_, '_>) -> CmdResult {
     let argc = ctx.args.len();
     let mut wanted_type = None;
     let mut wanted_ids = None;
     if argc == 4 && ctx.arg(2).eq_ignore_ascii_case(b"type") {
-        match client_type(ctx.arg(3)) {
-            Some(t) => wanted_type = Some(t),
-            None => return unknown_type(ctx, ctx.arg(3)),
-        }
+        wanted_type = Some(client_type_arg(ctx.arg(3))?);
     } else if argc > 3 && ctx.arg(2).eq_ignore_ascii_case(b"id") {
-        let mut ids = Vec::with_capacity(argc - 3);
-        for arg in ctx.args.iter().skip(3) {
-            // Any integer is accepted; ids that cannot exist simply match nothing.
-            match parse_i64(arg) {
-                Some(id) => ids.push(id as u64),
-                None => return ctx.out.error("ERR Invalid client ID"),
-            }
-        }
-        wanted_ids = Some(ids);
+        // Any integer is accepted; ids that cannot exist simply match nothing.
+        let ids: Option<Vec<u64>> = ctx
+            .args
+            .iter()
+            .skip(3)
+            .map(|arg| parse_i64(arg).map(|id| id as u64))
+            .collect();
+        wanted_ids = Some(ids.ok_or("ERR Invalid client ID")?);
     } else if argc != 2 {
-        return ctx.out.error(super::SYNTAX);
+        return Err(SYNTAX);
     }
     let own = own_line(ctx);
     let mut text = Vec::new();
-    for client in ctx.server.clients.snapshot() {
+    for client in ctx.clients().snapshot() {
         if wanted_type.is_some_and(|t| t != type_of(&client))
             || wanted_ids
                 .as_ref()
@@ -350,14 +354,15 @@ fn client_list(ctx: &mut Ctx<'_>) {
         {
             continue;
         }
-        if client.id == ctx.client.id {
+        if client.id == ctx.session.id {
             text.extend_from_slice(&own);
         } else {
-            text.extend_from_slice(&client.info_line());
+            text.extend_from_slice(&client.info_line(ctx.command_name(client.last_cmd())));
         }
         text.push(b'\n');
     }
     ctx.out.verbatim("txt", &text);
+    Ok(())
 }
 
 /// The filters of CLIENT KILL's new form.
@@ -388,99 +393,79 @@ impl KillFilter {
                 .as_deref()
                 .is_none_or(|u| u == auth::DEFAULT_USER.as_bytes())
             && !(self.skip_me && client.id == own_id)
+            // Killed already, and gone as soon as its thread notices.
+            && !client.has_flag(flags::CLOSE_ASAP)
     }
 }
 
-/// Parses `<option> <value>` pairs; replies with Redis's error on a bad one.
-fn parse_kill_filter(ctx: &mut Ctx<'_>) -> Option<KillFilter> {
+/// Parses `<option> <value>` pairs, with Redis's error on a bad one.
+fn parse_kill_filter(ctx: &Ctx<'_, '_>) -> Result<KillFilter, CmdError> {
     let mut filter = KillFilter {
         skip_me: true,
         ..KillFilter::default()
     };
-    let mut i = 2;
-    while i < ctx.args.len() {
-        if i + 1 >= ctx.args.len() {
-            ctx.out.error(super::SYNTAX);
-            return None;
-        }
-        let (opt, value) = (ctx.arg(i).to_ascii_lowercase(), ctx.arg(i + 1));
-        match opt.as_slice() {
+    let mut cursor = ctx.args.cursor(2);
+    while let Some(opt) = cursor.next_arg() {
+        let value = cursor.value()?;
+        match opt.to_ascii_lowercase().as_slice() {
             b"id" => match parse_i64(value) {
                 Some(id) if id > 0 => filter.id = Some(id as u64),
-                _ => {
-                    ctx.out.error("ERR client-id should be greater than 0");
-                    return None;
-                }
+                _ => return Err("ERR client-id should be greater than 0".into()),
             },
-            b"type" => match client_type(value) {
-                Some(t) => filter.client_type = Some(t),
-                None => {
-                    unknown_type(ctx, value);
-                    return None;
-                }
-            },
+            b"type" => filter.client_type = Some(client_type_arg(value)?),
             b"addr" => filter.addr = Some(value.to_vec()),
             b"laddr" => filter.laddr = Some(value.to_vec()),
             b"user" => {
                 if !auth::user_exists(value) {
-                    let msg = [b"ERR No such user '", value, b"'"].concat();
-                    ctx.out.error_bytes(&msg);
-                    return None;
+                    return Err(CmdError::Bytes(
+                        [b"ERR No such user '", value, b"'"].concat(),
+                    ));
                 }
                 filter.user = Some(value.to_vec());
             }
             b"skipme" if value.eq_ignore_ascii_case(b"yes") => filter.skip_me = true,
             b"skipme" if value.eq_ignore_ascii_case(b"no") => filter.skip_me = false,
-            _ => {
-                ctx.out.error(super::SYNTAX);
-                return None;
-            }
+            _ => return Err(SYNTAX),
         }
-        i += 2;
     }
-    Some(filter)
+    Ok(filter)
 }
 
-fn client_kill(ctx: &mut Ctx<'_>) {
+fn client_kill(ctx: &mut Ctx<'_, '_>) -> CmdResult {
     if ctx.args.len() == 3 {
         return kill_by_addr(ctx);
     }
-    let Some(filter) = parse_kill_filter(ctx) else {
-        return;
-    };
-    let own_id = ctx.client.id;
+    let filter = parse_kill_filter(ctx)?;
+    let own_id = ctx.session.id;
     let mut killed = 0;
-    for client in ctx.server.clients.snapshot() {
+    for client in ctx.clients().snapshot() {
         if filter.matches(&client, own_id) {
             kill(ctx, &client);
             killed += 1;
         }
     }
     ctx.out.int(killed);
+    Ok(())
 }
 
 /// The old form, `CLIENT KILL addr:port`: exactly one client, or an error.
-fn kill_by_addr(ctx: &mut Ctx<'_>) {
+fn kill_by_addr(ctx: &mut Ctx<'_, '_>) -> CmdResult {
     let addr = ctx.arg(2);
     let target = ctx
-        .server
-        .clients
+        .clients()
         .snapshot()
         .into_iter()
-        .find(|c| c.addr.as_bytes() == addr);
-    match target {
-        Some(client) => {
-            kill(ctx, &client);
-            ctx.out.ok();
-        }
-        None => ctx.out.error("ERR No such client"),
-    }
+        .find(|c| c.addr.as_bytes() == addr)
+        .ok_or("ERR No such client")?;
+    kill(ctx, &target);
+    ctx.out.ok();
+    Ok(())
 }
 
 /// Closes `client`; the caller itself closes once this reply is written.
-fn kill(ctx: &mut Ctx<'_>, client: &ClientHandle) {
-    if client.id == ctx.client.id {
-        ctx.client.close_after_reply = true;
+fn kill(ctx: &mut Ctx<'_, '_>, client: &ClientHandle) {
+    if client.id == ctx.session.id {
+        ctx.session.close_after_reply = true;
         client.set_flag(flags::CLOSE_AFTER_REPLY, true);
     } else {
         client.set_flag(flags::CLOSE_ASAP, true);
@@ -488,63 +473,44 @@ fn kill(ctx: &mut Ctx<'_>, client: &ClientHandle) {
     }
 }
 
-fn client_pause(ctx: &mut Ctx<'_>) {
+fn client_pause(ctx: &mut Ctx<'_, '_>) -> CmdResult {
     let timeout = match parse_i64(ctx.arg(2)) {
-        Some(ms) if ms < 0 => return ctx.out.error("ERR timeout is negative"),
+        Some(ms) if ms < 0 => return Err("ERR timeout is negative".into()),
         Some(ms) => ms,
-        None => {
-            return ctx
-                .out
-                .error("ERR timeout is not an integer or out of range");
-        }
+        None => return Err("ERR timeout is not an integer or out of range".into()),
     };
     let mode = match ctx.args.len() {
         3 => PauseMode::All,
         4 if ctx.arg(3).eq_ignore_ascii_case(b"write") => PauseMode::Write,
         4 if ctx.arg(3).eq_ignore_ascii_case(b"all") => PauseMode::All,
-        4 => return ctx.out.error("ERR CLIENT PAUSE mode must be WRITE or ALL"),
-        _ => return subcommand_syntax_error(ctx),
+        4 => return Err("ERR CLIENT PAUSE mode must be WRITE or ALL".into()),
+        _ => return Err(subcommand_error(ctx)),
     };
-    ctx.server
-        .pause
+    ctx.pause()
         .pause(mode, coarse_now_ms().saturating_add(timeout));
     ctx.out.ok();
-}
-
-/// Redis's reply to a subcommand given the wrong number of arguments in a
-/// way its arity allows, naming the subcommand as typed.
-fn subcommand_syntax_error(ctx: &mut Ctx<'_>) {
-    let msg = [
-        b"ERR unknown subcommand or wrong number of arguments for '".as_slice(),
-        crate::protocol::reply::c_string(ctx.arg(1), 128),
-        b"'. Try CLIENT HELP.",
-    ]
-    .concat();
-    ctx.out.error_bytes(&msg);
+    Ok(())
 }
 
 /// Nothing blocks yet, so no client is ever unblocked; the arguments are
 /// still checked as Redis checks them.
-fn client_unblock(ctx: &mut Ctx<'_>) {
+fn client_unblock(ctx: &mut Ctx<'_, '_>) -> CmdResult {
     if ctx.args.len() > 4 {
-        return subcommand_syntax_error(ctx);
+        return Err(subcommand_error(ctx));
     }
     if ctx.args.len() == 4 {
         let reason = ctx.arg(3);
         if !reason.eq_ignore_ascii_case(b"timeout") && !reason.eq_ignore_ascii_case(b"error") {
-            return ctx
-                .out
-                .error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+            return Err("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR".into());
         }
     }
-    if parse_i64(ctx.arg(2)).is_none() {
-        return ctx.out.error(super::NOT_INTEGER);
-    }
+    parse_i64(ctx.arg(2)).ok_or(NOT_INTEGER)?;
     ctx.out.int(0);
+    Ok(())
 }
 
 /// Tracking does not exist yet: every client is in the "off" state.
-fn client_trackinginfo(ctx: &mut Ctx<'_>) {
+fn client_trackinginfo(ctx: &mut Ctx<'_, '_>) -> CmdResult {
     let out = &mut ctx.out;
     out.map(3);
     out.bulk(b"flags");
@@ -554,19 +520,21 @@ fn client_trackinginfo(ctx: &mut Ctx<'_>) {
     out.int(-1);
     out.bulk(b"prefixes");
     out.array(0);
+    Ok(())
 }
 
-fn client_caching(ctx: &mut Ctx<'_>) {
-    ctx.out.error("ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled");
+fn client_caching(_ctx: &mut Ctx<'_, '_>) -> CmdResult {
+    Err("ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled".into())
 }
 
-fn client_unpause(ctx: &mut Ctx<'_>) {
-    ctx.server.pause.unpause();
+fn client_unpause(ctx: &mut Ctx<'_, '_>) -> CmdResult {
+    ctx.pause().unpause();
     ctx.out.ok();
+    Ok(())
 }
 
-fn client_help(ctx: &mut Ctx<'_>) {
-    super::reply_help(
+fn client_help(ctx: &mut Ctx<'_, '_>) -> CmdResult {
+    reply_help(
         ctx,
         &[
             "GETNAME",
@@ -612,17 +580,17 @@ fn client_help(ctx: &mut Ctx<'_>) {
             "NO-TOUCH (ON|OFF)",
             "    Make this connection's reads leave keys' access times alone, or not.",
         ],
-    );
+    )
 }
 
 /// MONITOR: from now on this connection receives every command run.
 /// A client already monitoring gets no reply, as in Redis.
-fn monitor(ctx: &mut Ctx<'_>) {
-    if ctx.client.handle.has_flag(flags::MONITOR) {
-        return;
+fn monitor(ctx: &mut Ctx<'_, '_>) -> CmdResult {
+    if !ctx.session.handle.has_flag(flags::MONITOR) {
+        ctx.clients().start_monitor(ctx.session.handle.clone());
+        ctx.out.ok();
     }
-    ctx.server.clients.start_monitor(ctx.client.handle.clone());
-    ctx.out.ok();
+    Ok(())
 }
 
 #[cfg(test)]
