@@ -22,6 +22,7 @@ thread_local! {
 
 unsafe extern "C" {
     fn mi_version() -> std::ffi::c_int;
+    fn mi_collect(force: bool);
 }
 
 /// mimalloc with byte counting; install it with `#[global_allocator]`.
@@ -71,6 +72,14 @@ unsafe impl GlobalAlloc for CountingMiMalloc {
 /// it is not the global allocator (tests of the library).
 pub fn allocated() -> u64 {
     ALLOCATED.load(Ordering::Relaxed).max(0) as u64
+}
+
+/// Returns the calling thread's freed memory to the system. mimalloc keeps
+/// freed pages for reuse, which is right for small objects but leaves a
+/// big buffer resident long after it is gone; call this after freeing one.
+pub fn give_back_freed_memory() {
+    // SAFETY: mi_collect only walks and purges the calling thread's heap.
+    unsafe { mi_collect(true) }
 }
 
 /// mimalloc's version as `major.minor.patch`.

@@ -50,17 +50,33 @@ fn write(level: u8, msg: &str) {
     if level < LEVEL.load(Ordering::Relaxed) {
         return;
     }
+    emit(&line(level, msg));
+}
+
+/// Writes `text` as it is, without the line prefix, at notice level (the
+/// start-up banner, as Redis writes its logo).
+pub fn raw_notice(text: &str) {
+    if NOTICE >= LEVEL.load(Ordering::Relaxed) {
+        emit(text);
+    }
+}
+
+fn line(level: u8, msg: &str) -> String {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
-    let line = format!(
+    format!(
         "{}:{} {} {} {}\n",
         std::process::id(),
         ROLE.load(Ordering::Relaxed) as char,
         timestamp(now.as_secs() as i64, now.subsec_millis()),
         b".-*#"[level as usize] as char,
         msg
-    );
+    )
+}
+
+/// Sends finished text to the log file or standard output.
+fn emit(line: &str) {
     match FILE.lock().as_mut() {
         Some(file) => {
             let _ = file.write_all(line.as_bytes());

@@ -55,7 +55,7 @@ fn main() {
         ),
     }
     log::set_role_master();
-    log::notice(&format!("Running mode=standalone, port={}.", config.port()));
+    show_banner(&config);
     process::write_pidfile(&config);
     log::warning("Server initialized");
     let pid_config = config.pidfile();
@@ -66,6 +66,25 @@ fn main() {
         }
         std::process::exit(1);
     }
+}
+
+/// Ferrodis's own start-up banner where Redis shows its logo (logging to a
+/// terminal, or `always-show-logo yes`); a one-line summary otherwise.
+/// Harnesses written for Redis wait for its `PID: <pid>` line.
+fn show_banner(config: &Config) {
+    use std::io::IsTerminal;
+    let to_terminal = config.logfile().is_none() && std::io::stdout().is_terminal();
+    if !(config.always_show_logo() || to_terminal) {
+        log::notice(&format!("Running mode=standalone, port={}.", config.port()));
+        return;
+    }
+    log::raw_notice(&format!(
+        "\n  Ferrodis {VERSION}, Redis {REDIS_VERSION} compatible, {} bit\n  \
+         Running in standalone mode\n  Port: {}\n  PID: {}\n\n",
+        usize::BITS,
+        config.port(),
+        std::process::id()
+    ));
 }
 
 /// `Ferrodis server v=0.1.0 sha=... malloc=mimalloc bits=64 build=... redis=7.2.4`.

@@ -83,3 +83,31 @@ fn quit_needs_no_auth() {
     assert_eq!(c.cmd(&["QUIT"]), "+OK\r\n");
     assert!(c.is_closed());
 }
+
+#[test]
+fn unauthenticated_clients_cannot_announce_many_arguments_or_big_bulks() {
+    let server = TestServer::start_with(&["--requirepass", "pw"]);
+    let mut many = server.raw();
+    many.send(b"*11\r\n");
+    assert_eq!(
+        String::from_utf8_lossy(&many.read_reply()),
+        "-ERR Protocol error: unauthenticated multibulk length\r\n"
+    );
+    assert!(many.is_closed());
+    let mut big = server.raw();
+    big.send(b"*2\r\n$4\r\nAUTH\r\n$536870912\r\n");
+    assert_eq!(
+        String::from_utf8_lossy(&big.read_reply()),
+        "-ERR Protocol error: unauthenticated bulk length\r\n"
+    );
+    assert!(big.is_closed());
+    // Within the limits, and past them once authenticated, all is well.
+    let mut c = server.raw();
+    assert_eq!(c.cmd(&["AUTH", "pw"]), "+OK\r\n");
+    let args: Vec<String> = (0..20).map(|i| i.to_string()).collect();
+    let mut argv: Vec<&str> = vec!["DEL"];
+    argv.extend(args.iter().map(String::as_str));
+    assert_eq!(c.cmd(&argv), ":0\r\n");
+    let value = "x".repeat(20_000);
+    assert_eq!(c.cmd(&["SET", "k", &value]), "+OK\r\n");
+}

@@ -5,13 +5,11 @@
 //! their reference is missing.
 
 mod common;
-use common::{TestServer, free_port};
+use common::{RedisOracle, TestServer};
 
 use serde_json::{Value as Json, json};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 /// Flags Redis keeps out of COMMAND INFO (checked on a real server).
 const HIDDEN_FLAGS: &[&str] = &[
@@ -288,48 +286,6 @@ const ADDED_SINCE_ORACLE: &[&str] = &["client|no-touch", "client|setinfo"];
 /// Subcommands Ferrodis does not implement yet, left out of Redis's container.
 const NOT_YET: &[&str] = &["client|tracking"];
 
-/// A local redis-server on a free port, killed when dropped.
-struct RedisServer {
-    child: Child,
-    port: u16,
-}
-
-impl RedisServer {
-    fn start() -> Option<RedisServer> {
-        let port = free_port();
-        let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .ok()?;
-        let server = RedisServer { child, port };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Some(server);
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        None
-    }
-
-    fn conn(&self) -> redis::Connection {
-        redis::Client::open(format!("redis://127.0.0.1:{}/", self.port))
-            .unwrap()
-            .get_connection()
-            .unwrap()
-    }
-}
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// One COMMAND INFO entry made comparable: key-spec notes dropped (Ferrodis
 /// keeps none), subcommands sorted (Redis lists them in hash order), the
 /// version allow-list applied to Redis's side.
@@ -382,7 +338,7 @@ fn normalize(info: &Json, from_redis: bool) -> Json {
 
 #[test]
 fn command_info_matches_a_real_redis_server() {
-    let Some(redis) = RedisServer::start() else {
+    let Some(redis) = RedisOracle::start() else {
         eprintln!("SKIPPED: redis-server not installed; COMMAND INFO not compared with Redis");
         return;
     };

@@ -589,3 +589,21 @@ fn config_help_names_every_subcommand() {
         assert!(help.contains(sub), "{sub}");
     }
 }
+
+#[test]
+fn config_set_proto_max_bulk_len_applies_to_open_connections_at_once() {
+    let server = TestServer::start();
+    let mut raw = server.raw();
+    let two_mb = "x".repeat(2 << 20);
+    assert_eq!(raw.cmd(&["SET", "k", &two_mb]), "+OK\r\n");
+    assert_eq!(
+        raw.cmd(&["CONFIG", "SET", "proto-max-bulk-len", "1mb"]),
+        "+OK\r\n"
+    );
+    raw.send_cmd(&[b"SET", b"k", two_mb.as_bytes()]);
+    assert_eq!(
+        String::from_utf8_lossy(&raw.read_reply()),
+        "-ERR Protocol error: invalid bulk length\r\n"
+    );
+    assert!(raw.is_closed());
+}

@@ -294,3 +294,35 @@ fn log_lines_have_redis_shape_and_respect_loglevel() {
     assert!(!log.contains("Removing the pid file."), "a notice line");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn start_up_logs_the_pid_banner_then_initialized_then_ready_in_order() {
+    let dir = temp_dir("banner");
+    let logfile = dir.join("f.log");
+    let mut server = TestServer::start_with(&[
+        "--logfile",
+        logfile.to_str().unwrap(),
+        "--always-show-logo",
+        "yes",
+    ]);
+    let log = std::fs::read_to_string(&logfile).unwrap();
+    let at = |needle: &str| {
+        log.find(needle)
+            .unwrap_or_else(|| panic!("no {needle:?} in the log:\n{log}"))
+    };
+    let pid = at(&format!("PID: {}\n", server.pid()));
+    let initialized = at("Server initialized");
+    let ready = at("Ready to accept connections");
+    assert!(pid < initialized && initialized < ready, "{log}");
+    signal(server.pid(), libc::SIGTERM);
+    server.wait_exit(Duration::from_secs(10)).expect("exited");
+    // Without the logo, the banner is Redis's one-line summary.
+    let plain = dir.join("plain.log");
+    let mut server = TestServer::start_with(&["--logfile", plain.to_str().unwrap()]);
+    let log = std::fs::read_to_string(&plain).unwrap();
+    assert!(log.contains("Running mode=standalone, port="), "{log}");
+    assert!(!log.contains("PID: "), "{log}");
+    signal(server.pid(), libc::SIGTERM);
+    server.wait_exit(Duration::from_secs(10)).expect("exited");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -80,6 +80,7 @@ const LATENCY_THRESHOLD: usize = index("latency-monitor-threshold");
 const LOGLEVEL: usize = index("loglevel");
 const LOGFILE: usize = index("logfile");
 const DAEMONIZE: usize = index("daemonize");
+const ALWAYS_SHOW_LOGO: usize = index("always-show-logo");
 const PIDFILE: usize = index("pidfile");
 const DIR: usize = index("dir");
 const PROTECTED_CONFIGS: usize = index("enable-protected-configs");
@@ -231,6 +232,11 @@ impl Config {
 
     pub fn daemonize(&self) -> bool {
         self.number(DAEMONIZE) != 0
+    }
+
+    /// Whether the start-up banner is printed even when logging to a file.
+    pub fn always_show_logo(&self) -> bool {
+        self.number(ALWAYS_SHOW_LOGO) != 0
     }
 
     /// The pid file to write, if any. A daemon always writes one, at

@@ -455,7 +455,7 @@ fn kill_by_addr(ctx: &mut Ctx<'_, '_>) -> CmdResult {
         .clients()
         .snapshot()
         .into_iter()
-        .find(|c| c.addr.as_bytes() == addr)
+        .find(|c| c.addr.as_bytes() == addr && !c.has_flag(flags::CLOSE_ASAP))
         .ok_or("ERR No such client")?;
     kill(ctx, &target);
     ctx.out.ok();

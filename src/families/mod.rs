@@ -17,8 +17,6 @@ pub mod strings;
 
 use crate::command::{CmdError, CmdResult, Command, Ctx};
 
-pub use crate::command::{NOT_INTEGER, SYNTAX};
-
 /// Adds every family's commands to the table.
 pub fn register_all(table: &mut Vec<Command>) {
     connection::register(table);

@@ -168,14 +168,14 @@ pub struct Locked<'a> {
     keyspace: &'a Keyspace,
     guards: Guards<'a>,
     hint: HashHint,
-    pub(crate) now: i64,
-    pub(crate) journal: Journal,
+    now: i64,
+    journal: Journal,
     /// CLIENT NO-TOUCH: reads leave keys' access clocks alone.
     pub no_touch: bool,
 }
 
 impl<'a> Locked<'a> {
-    pub(crate) fn acquire(keyspace: &'a Keyspace, plan: &LockPlan) -> Locked<'a> {
+    pub(super) fn acquire(keyspace: &'a Keyspace, plan: &LockPlan) -> Locked<'a> {
         let guards = match (plan.one, plan.more.is_empty()) {
             (None, _) => Guards::None,
             (Some(slot), true) => Guards::One(slot, keyspace.mutex(slot.db, slot.shard).lock()),
@@ -261,7 +261,7 @@ impl<'a> Locked<'a> {
     pub fn finish(self) {}
 
     #[inline]
-    pub(crate) fn hash(&mut self, key: &[u8]) -> u64 {
+    pub(super) fn hash(&mut self, key: &[u8]) -> u64 {
         self.hint.hash(key)
     }
 
@@ -272,12 +272,12 @@ impl<'a> Locked<'a> {
     /// The locked shard holding `hash` in `db`. Using a key whose shard is
     /// not locked is a bug in a lock plan; it panics, and the dispatcher
     /// turns the panic into an error reply.
-    pub(crate) fn shard(&mut self, db: usize, hash: u64) -> &mut Shard {
+    pub(super) fn shard(&mut self, db: usize, hash: u64) -> &mut Shard {
         self.shard_and_journal(db, hash).0
     }
 
     /// Splits the borrow: a locked shard and the journal, for a write guard.
-    pub(crate) fn shard_and_journal(&mut self, db: usize, hash: u64) -> (&mut Shard, &mut Journal) {
+    pub(super) fn shard_and_journal(&mut self, db: usize, hash: u64) -> (&mut Shard, &mut Journal) {
         let slot = Slot {
             db,
             shard: shard_of(hash),
@@ -289,7 +289,7 @@ impl<'a> Locked<'a> {
     }
 
     /// Every shard of `db`, in index order; panics unless all are held.
-    pub(crate) fn db_shards(&mut self, db: usize) -> impl Iterator<Item = &mut Shard> {
+    pub(super) fn db_shards(&mut self, db: usize) -> impl Iterator<Item = &mut Shard> {
         let held: Vec<&mut Shard> = match &mut self.guards {
             Guards::Many(many) => many
                 .iter_mut()
@@ -306,11 +306,11 @@ impl<'a> Locked<'a> {
     }
 
     /// One shard of `db` by index, if held.
-    pub(crate) fn shard_at(&mut self, db: usize, shard: usize) -> Option<&mut Shard> {
+    pub(super) fn shard_at(&mut self, db: usize, shard: usize) -> Option<&mut Shard> {
         self.guards.get_mut(Slot { db, shard })
     }
 
-    pub(crate) fn journal(&mut self) -> &mut Journal {
+    pub(super) fn journal(&mut self) -> &mut Journal {
         &mut self.journal
     }
 }

@@ -48,12 +48,12 @@ pub fn shard_of(hash: u64) -> usize {
 /// One lock's worth of a database. Only the keyspace's own modules see
 /// inside: commands reach it through a [`DbView`].
 #[derive(Default)]
-pub(crate) struct Shard {
-    pub(crate) data: Dict<Value>,
+struct Shard {
+    data: Dict<Value>,
     /// Absolute expiry (unix ms) of the keys that have one.
-    pub(crate) expires: Dict<i64>,
+    expires: Dict<i64>,
     /// Where the active expiry cycle resumes scanning `expires`.
-    pub(crate) expire_cursor: u64,
+    expire_cursor: u64,
 }
 
 /// Keeps each shard lock on its own cache line so cores do not false-share.

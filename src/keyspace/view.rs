@@ -48,7 +48,7 @@ pub struct DbView<'l, 'a> {
 }
 
 impl<'l, 'a> DbView<'l, 'a> {
-    pub(crate) fn new(locked: &'l mut Locked<'a>, db: usize) -> Self {
+    pub(super) fn new(locked: &'l mut Locked<'a>, db: usize) -> Self {
         DbView { locked, db }
     }
 
@@ -57,7 +57,7 @@ impl<'l, 'a> DbView<'l, 'a> {
     }
 
     pub fn now(&self) -> i64 {
-        self.locked.now
+        self.locked.now()
     }
 
     /// The key's value if it exists and has not expired; expired keys are
@@ -106,7 +106,7 @@ impl<'l, 'a> DbView<'l, 'a> {
     /// records a keyspace hit or miss.
     fn entry(&mut self, key: &[u8], count_read: bool) -> Option<(&mut Value, &mut Journal)> {
         let hash = self.live(key);
-        let (db, clock, no_touch) = (self.db, lru_clock(self.locked.now), self.locked.no_touch);
+        let (db, clock, no_touch) = (self.db, lru_clock(self.locked.now()), self.locked.no_touch);
         let (shard, journal) = self.locked.shard_and_journal(db, hash);
         let entry = shard.data.entry_hashed(hash, key);
         if count_read {
@@ -122,7 +122,7 @@ impl<'l, 'a> DbView<'l, 'a> {
     /// Milliseconds since the key was last read or written (second resolution, as Redis).
     pub fn idle_ms(&mut self, key: &[u8]) -> Option<i64> {
         let hash = self.live(key);
-        let (db, now) = (self.db, self.locked.now);
+        let (db, now) = (self.db, self.locked.now());
         let meta = self.locked.shard(db, hash).data.meta_hashed(hash, key)?;
         Some(i64::from(lru_clock(now).wrapping_sub(meta)) * 1000)
     }
@@ -135,7 +135,7 @@ impl<'l, 'a> DbView<'l, 'a> {
     pub fn set(&mut self, key: &[u8], value: Value, ttl: Ttl) {
         let hash = self.live(key);
         let db = self.db;
-        let clock = lru_clock(self.locked.now);
+        let clock = lru_clock(self.locked.now());
         let (shard, journal) = self.locked.shard_and_journal(db, hash);
         shard.data.insert_hashed(hash, key, value);
         shard.data.set_meta_hashed(hash, key, clock);
@@ -203,7 +203,7 @@ impl<'l, 'a> DbView<'l, 'a> {
     /// Hashes the key once per command and deletes it first if it has expired.
     fn live(&mut self, key: &[u8]) -> u64 {
         let hash = self.locked.hash(key);
-        let (db, now) = (self.db, self.locked.now);
+        let (db, now) = (self.db, self.locked.now());
         let (shard, journal) = self.locked.shard_and_journal(db, hash);
         if shard.expires.is_empty() {
             return hash;
@@ -234,7 +234,7 @@ impl<'l, 'a> DbView<'l, 'a> {
     /// as KEYS does: expired keys are hidden but not deleted.
     pub fn keys(&mut self, pattern: &[u8], mut f: impl FnMut(&[u8])) {
         let every_key = pattern == b"*";
-        let (db, now) = (self.db, self.locked.now);
+        let (db, now) = (self.db, self.locked.now());
         for shard in self.locked.db_shards(db) {
             for (key, _) in shard.data.iter() {
                 let expired = !shard.expires.is_empty()
@@ -340,7 +340,7 @@ impl<'l, 'a> DbView<'l, 'a> {
     /// Key and expiry counts, and the average TTL of a sample of volatile keys.
     pub fn summary(&mut self) -> DbSummary {
         const SAMPLE_PER_SHARD: i64 = 16;
-        let (db, now) = (self.db, self.locked.now);
+        let (db, now) = (self.db, self.locked.now());
         let mut summary = DbSummary::default();
         let (mut ttl_sum, mut ttl_n) = (0i64, 0i64);
         for shard in self.locked.db_shards(db) {

@@ -14,6 +14,11 @@ use memchr::memchr;
 pub const INLINE_MAX: usize = 64 * 1024;
 /// Redis refuses more arguments than this in one multibulk.
 const MAX_MULTIBULK: i64 = 1024 * 1024 * 1024;
+/// Before authentication, Redis accepts at most this many arguments...
+const UNAUTHENTICATED_MAX_ARGS: i64 = 10;
+/// ... and bulks of at most this many bytes, so a client without the
+/// password cannot make the server hold much memory.
+const UNAUTHENTICATED_MAX_BULK: i64 = 16 * 1024;
 
 /// Why a request stream is unusable; the text is Redis's, after `Protocol error: `.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,6 +63,9 @@ pub struct Parser {
     /// Unescaped inline arguments.
     pub scratch: Vec<u8>,
     max_bulk: usize,
+    /// The client must authenticate before running commands: Redis's
+    /// pre-authentication limits apply.
+    unauthenticated: bool,
 }
 
 impl Parser {
@@ -68,11 +76,17 @@ impl Parser {
             spans: Vec::with_capacity(8),
             scratch: Vec::new(),
             max_bulk,
+            unauthenticated: false,
         }
     }
 
     pub fn set_max_bulk(&mut self, max_bulk: usize) {
         self.max_bulk = max_bulk;
+    }
+
+    /// Whether the client has yet to authenticate (with a password set).
+    pub fn set_unauthenticated(&mut self, unauthenticated: bool) {
+        self.unauthenticated = unauthenticated;
     }
 
     /// Bytes of input the parser has accepted into the current, unfinished command.
@@ -108,6 +122,9 @@ impl Parser {
                         if count > MAX_MULTIBULK {
                             return Err(err("invalid multibulk length"));
                         }
+                        if self.unauthenticated && count > UNAUTHENTICATED_MAX_ARGS {
+                            return Err(err("unauthenticated multibulk length"));
+                        }
                         self.pos = next;
                         if count <= 0 {
                             return Ok(Some(self.finish(Source::Input)));
@@ -138,6 +155,9 @@ impl Parser {
                         };
                         if len < 0 || len as u64 > self.max_bulk as u64 {
                             return Err(err("invalid bulk length"));
+                        }
+                        if self.unauthenticated && len > UNAUTHENTICATED_MAX_BULK {
+                            return Err(err("unauthenticated bulk length"));
                         }
                         self.pos = next;
                         *bulk = Some(len as usize);
@@ -447,6 +467,35 @@ mod tests {
         for (input, text) in cases {
             assert_eq!(parse_all(input).unwrap_err().0, *text, "{input:?}");
         }
+    }
+
+    #[test]
+    fn unauthenticated_clients_get_redis_pre_auth_limits_before_any_bytes_arrive() {
+        let mut p = Parser::new(512 << 20);
+        p.set_unauthenticated(true);
+        assert_eq!(
+            p.parse(b"*11\r\n").unwrap_err().0,
+            "unauthenticated multibulk length"
+        );
+        let mut p = Parser::new(512 << 20);
+        p.set_unauthenticated(true);
+        assert_eq!(
+            p.parse(b"*2\r\n$4\r\nAUTH\r\n$536870912\r\n")
+                .unwrap_err()
+                .0,
+            "unauthenticated bulk length"
+        );
+        let mut p = Parser::new(512 << 20);
+        p.set_unauthenticated(true);
+        let ok = b"*10\r\n$16384\r\n";
+        assert_eq!(
+            p.parse(ok).unwrap(),
+            None,
+            "within the limits: waits for more"
+        );
+        // Past the limits is fine once authenticated.
+        let mut p = Parser::new(512 << 20);
+        assert_eq!(p.parse(b"*11\r\n$16385\r\n").unwrap(), None);
     }
 
     #[test]

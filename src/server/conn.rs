@@ -32,12 +32,17 @@ use crate::command::Args;
 use crate::config::{ClientClass, OutputLimit};
 use crate::dispatch::Dispatcher;
 use crate::protocol::{Parser, ProtocolError, Reply, Source};
+use crate::security::auth;
 use crate::state::Session;
 use crate::state::registry::{ClientHandle, Push, flags};
 use crate::state::session::ReplyMode;
 use crate::util::time::coarse_now_ms;
 
 const READ_CHUNK: usize = 16 * 1024;
+/// A bulk at least this long is received into a buffer sized for it once.
+const BIG_BULK: usize = 32 * 1024;
+/// A read buffer grown past this is given back as soon as it empties.
+const SHRINK_ABOVE: usize = 1 << 20;
 /// Replies beyond this are written out mid-batch so output stays bounded.
 const FLUSH_AT: usize = 1 << 20;
 
@@ -107,6 +112,11 @@ async fn serve_stream<S: AsyncRead + AsyncWrite + Unpin>(
         soft_since: None,
     };
     conn.run(&dispatcher, &mut client).await;
+    let big = conn.input.capacity() > SHRINK_ABOVE || conn.output.capacity() > SHRINK_ABOVE;
+    drop(conn);
+    if big {
+        crate::alloc::give_back_freed_memory();
+    }
     server.clients.unregister(client.id);
 }
 
@@ -151,6 +161,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
             if !self.execute_input(dispatcher, client).await {
                 return;
             }
+            shrink_if_idle(&mut self.input);
             if self.input.len() > server.config.client_query_buffer_limit() {
                 crate::log::warning(&format!(
                     "Closing client that reached max query buffer length: {}",
@@ -367,8 +378,11 @@ fn run_batch(
     output: &mut Vec<u8>,
 ) -> Batch {
     loop {
-        // Read per batch, so CONFIG SET reaches open connections at once.
-        parser.set_max_bulk(dispatcher.shared.config.proto_max_bulk_len());
+        // Read per command, so CONFIG SET reaches open connections at once
+        // and AUTH lifts the pre-authentication limits for what follows.
+        let config = &dispatcher.shared.config;
+        parser.set_max_bulk(config.proto_max_bulk_len());
+        parser.set_unauthenticated(!client.authenticated && auth::required(config));
         let parsed = match parser.parse(input) {
             Ok(Some(parsed)) => parsed,
             Ok(None) => return Batch::Done,
@@ -444,16 +458,31 @@ pub fn run_requests(dispatcher: &Dispatcher, client: &mut Session, requests: &[u
     output
 }
 
-/// Makes room for the next read. While a large bulk arrives the buffer
-/// doubles at most per read, so memory follows the bytes actually received,
-/// never the length a client merely announced.
+/// Makes room for the next read. A big bulk gets a buffer of exactly the
+/// size its header announced, once: no doubling, so no copies of a growing
+/// buffer (which stalled every client of the worker) and no abandoned
+/// copies left resident; the pages of the reservation become resident only
+/// as the bytes arrive. The header was checked against the limits
+/// (`proto-max-bulk-len`, the pre-authentication limits) before this runs.
 fn reserve_for_next_read(input: &mut BytesMut, parser: &Parser) {
-    let want = match parser.awaited_bulk() {
-        Some(bulk) => {
-            let missing = (parser.pending() + bulk + 2).saturating_sub(input.len());
-            missing.min(input.len().max(READ_CHUNK)).max(READ_CHUNK)
+    match parser.awaited_bulk() {
+        Some(bulk) if bulk >= BIG_BULK => {
+            let needed = parser.pending() + bulk + 2;
+            if input.capacity() < needed {
+                let mut exact = BytesMut::with_capacity(needed);
+                exact.extend_from_slice(input);
+                *input = exact;
+            }
         }
-        None => READ_CHUNK,
-    };
-    input.reserve(want);
+        _ => input.reserve(READ_CHUNK),
+    }
+}
+
+/// Drops a read buffer that grew for a big argument once it is empty, and
+/// gives the memory back to the system.
+fn shrink_if_idle(input: &mut BytesMut) {
+    if input.is_empty() && input.capacity() > SHRINK_ABOVE {
+        *input = BytesMut::with_capacity(READ_CHUNK);
+        crate::alloc::give_back_freed_memory();
+    }
 }

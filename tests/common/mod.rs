@@ -10,6 +10,20 @@ use std::time::{Duration, Instant};
 pub struct TestServer {
     child: Child,
     pub port: u16,
+    /// The server's working directory: whatever it writes lands here, not
+    /// in the repository, and goes when the server does.
+    dir: Option<std::path::PathBuf>,
+}
+
+/// A fresh scratch directory for one server.
+fn scratch_dir(what: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "ferrodis-{what}-{}-{}",
+        std::process::id(),
+        free_port()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
 }
 
 /// A port the OS just handed out, so it is very likely still free.
@@ -28,13 +42,19 @@ impl TestServer {
 
     /// Starts the binary with extra `--option value` arguments.
     pub fn start_with(extra: &[&str]) -> TestServer {
+        let dir = scratch_dir("server");
         let (child, port) = spawn_until_pong("ferrodis", |port| {
             let mut cmd = Command::new(env!("CARGO_BIN_EXE_ferrodis"));
             cmd.args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-                .args(extra);
+                .args(extra)
+                .current_dir(&dir);
             cmd
         });
-        TestServer { child, port }
+        TestServer {
+            child,
+            port,
+            dir: Some(dir),
+        }
     }
 
     /// Starts the binary with `leading` arguments (a config file, `-`)
@@ -47,7 +67,11 @@ impl TestServer {
                 .args(extra);
             cmd
         });
-        TestServer { child, port }
+        TestServer {
+            child,
+            port,
+            dir: None,
+        }
     }
 
     pub fn pid(&self) -> u32 {
@@ -81,7 +105,11 @@ impl TestServer {
                 let _ = s.write_all(b"PING\r\n");
                 let mut buf = [0u8; 7];
                 if s.read_exact(&mut buf).is_ok() && &buf == b"+PONG\r\n" {
-                    return TestServer { child, port: 0 };
+                    return TestServer {
+                        child,
+                        port: 0,
+                        dir: None,
+                    };
                 }
             }
             std::thread::sleep(Duration::from_millis(20));
@@ -126,6 +154,9 @@ impl Drop for TestServer {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if let Some(dir) = &self.dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
     }
 }
 
@@ -259,6 +290,14 @@ impl RedisOracle {
     pub fn raw(&self) -> RawConn {
         RawConn::connect(self.port)
     }
+
+    /// A `redis` crate connection.
+    pub fn conn(&self) -> redis::Connection {
+        redis::Client::open(format!("redis://127.0.0.1:{}/", self.port))
+            .unwrap()
+            .get_connection()
+            .unwrap()
+    }
 }
 
 impl Drop for RedisOracle {
@@ -365,8 +404,15 @@ impl RawConn {
     }
 
     /// True once the server has closed the connection.
+    /// Whether the server closed the connection (a reset, when it closed
+    /// with our request unread, counts too).
     pub fn is_closed(&mut self) -> bool {
+        use std::io::ErrorKind::{ConnectionAborted, ConnectionReset};
         let mut b = [0u8; 1];
-        matches!(self.reader.read(&mut b), Ok(0))
+        match self.reader.read(&mut b) {
+            Ok(0) => true,
+            Err(e) => matches!(e.kind(), ConnectionReset | ConnectionAborted),
+            Ok(_) => false,
+        }
     }
 }
