@@ -82,6 +82,15 @@ pub fn give_back_freed_memory() {
     unsafe { mi_collect(true) }
 }
 
+/// The periodic tidy-up each worker runs: takes back what other threads
+/// freed of this thread's memory, and returns pages unused for a while to
+/// the system. An idle thread otherwise never runs allocator code, and a big
+/// value freed by another thread would stay resident.
+pub fn tidy_freed_memory() {
+    // SAFETY: as above; without force, only pages already due are purged.
+    unsafe { mi_collect(false) }
+}
+
 /// mimalloc's version as `major.minor.patch`.
 pub fn mimalloc_version() -> String {
     // SAFETY: a plain getter of the linked mimalloc library.

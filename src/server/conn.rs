@@ -39,8 +39,8 @@ use crate::state::session::ReplyMode;
 use crate::util::time::coarse_now_ms;
 
 const READ_CHUNK: usize = 16 * 1024;
-/// A bulk at least this long is received into a buffer sized for it once.
-const BIG_BULK: usize = 32 * 1024;
+/// Once this much of a bulk has arrived, its buffer is sized for all of it.
+const EXACT_AFTER: usize = 1 << 20;
 /// A read buffer grown past this is given back as soon as it empties.
 const SHRINK_ABOVE: usize = 1 << 20;
 /// Replies beyond this are written out mid-batch so output stays bounded.
@@ -110,9 +110,10 @@ async fn serve_stream<S: AsyncRead + AsyncWrite + Unpin>(
         output: Vec::with_capacity(READ_CHUNK),
         parser: Parser::new(server.config.proto_max_bulk_len()),
         soft_since: None,
+        grown: false,
     };
     conn.run(&dispatcher, &mut client).await;
-    let big = conn.input.capacity() > SHRINK_ABOVE || conn.output.capacity() > SHRINK_ABOVE;
+    let big = conn.grown || conn.output.capacity() > SHRINK_ABOVE;
     drop(conn);
     if big {
         crate::alloc::give_back_freed_memory();
@@ -128,6 +129,8 @@ struct Conn<S> {
     parser: Parser,
     /// When the unsent output first went over the soft limit, if it still is.
     soft_since: Option<i64>,
+    /// The read buffer grew past `SHRINK_ABOVE` for a big argument.
+    grown: bool,
 }
 
 enum Event {
@@ -143,7 +146,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
             if !self.flush(dispatcher, client).await {
                 return;
             }
-            reserve_for_next_read(&mut self.input, &self.parser);
+            self.grown |= reserve_for_next_read(&mut self.input, &self.parser);
             let event = self.next_read_event().await;
             match event {
                 Event::Push(Some(Push::Data(bytes))) => {
@@ -161,7 +164,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
             if !self.execute_input(dispatcher, client).await {
                 return;
             }
-            shrink_if_idle(&mut self.input);
+            shrink_if_idle(&mut self.input, &mut self.grown);
             if self.input.len() > server.config.client_query_buffer_limit() {
                 crate::log::warning(&format!(
                     "Closing client that reached max query buffer length: {}",
@@ -458,31 +461,42 @@ pub fn run_requests(dispatcher: &Dispatcher, client: &mut Session, requests: &[u
     output
 }
 
-/// Makes room for the next read. A big bulk gets a buffer of exactly the
-/// size its header announced, once: no doubling, so no copies of a growing
-/// buffer (which stalled every client of the worker) and no abandoned
-/// copies left resident; the pages of the reservation become resident only
-/// as the bytes arrive. The header was checked against the limits
+/// Makes room for the next read; says whether the buffer is now big. While a bulk arrives, the buffer doubles
+/// as its bytes come in, never past what the header announced, so a client
+/// that announces a huge bulk and sends little costs little. Once
+/// [`EXACT_AFTER`] bytes of a big bulk have arrived, the buffer is sized for
+/// the rest of it, once: a big argument costs about its own size and is
+/// copied at most a few MiB on the way, where doubling to the end would copy
+/// it over and over (stalling the worker's other clients) and leave the
+/// abandoned copies resident. The header was checked against the limits
 /// (`proto-max-bulk-len`, the pre-authentication limits) before this runs.
-fn reserve_for_next_read(input: &mut BytesMut, parser: &Parser) {
-    match parser.awaited_bulk() {
-        Some(bulk) if bulk >= BIG_BULK => {
-            let needed = parser.pending() + bulk + 2;
-            if input.capacity() < needed {
-                let mut exact = BytesMut::with_capacity(needed);
-                exact.extend_from_slice(input);
-                *input = exact;
-            }
+fn reserve_for_next_read(input: &mut BytesMut, parser: &Parser) -> bool {
+    let Some(bulk) = parser.awaited_bulk() else {
+        input.reserve(READ_CHUNK);
+        return input.capacity() > SHRINK_ABOVE;
+    };
+    let needed = parser.pending() + bulk + 2;
+    let missing = needed.saturating_sub(input.len());
+    let arrived = input.len().saturating_sub(parser.pending());
+    if bulk >= 2 * EXACT_AFTER && arrived >= EXACT_AFTER {
+        if input.capacity() < needed {
+            let mut exact = BytesMut::with_capacity(needed);
+            exact.extend_from_slice(input);
+            *input = exact;
         }
-        _ => input.reserve(READ_CHUNK),
+    } else {
+        input.reserve(missing.min(input.len().max(READ_CHUNK)).max(READ_CHUNK));
     }
+    input.capacity() > SHRINK_ABOVE
 }
 
 /// Drops a read buffer that grew for a big argument once it is empty, and
-/// gives the memory back to the system.
-fn shrink_if_idle(input: &mut BytesMut) {
-    if input.is_empty() && input.capacity() > SHRINK_ABOVE {
+/// gives the memory back to the system. (`capacity()` cannot tell: it
+/// counts only what lies after the consumed bytes.)
+fn shrink_if_idle(input: &mut BytesMut, grown: &mut bool) {
+    if *grown && input.is_empty() {
         *input = BytesMut::with_capacity(READ_CHUNK);
+        *grown = false;
         crate::alloc::give_back_freed_memory();
     }
 }

@@ -74,12 +74,22 @@ fn spawn_worker(
             // Tasks spawned here stay on this runtime, and so on this thread.
             runtime.block_on(async move {
                 tokio::spawn(park::poll_while_busy());
+                tokio::spawn(tidy_memory());
                 while let Some(accepted) = rx.recv().await {
                     tokio::spawn(conn::serve(accepted, dispatcher.clone()));
                 }
             });
         })?;
     Ok(tx)
+}
+
+/// Runs the allocator's tidy-up on this worker once a second.
+async fn tidy_memory() {
+    let mut every = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        every.tick().await;
+        crate::alloc::tidy_freed_memory();
+    }
 }
 
 /// Samples the instantaneous metrics every 100 ms (less often when `hz` is

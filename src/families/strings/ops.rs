@@ -4,28 +4,39 @@
 
 use std::ops::Range;
 
-use crate::command::{CmdResult, Ctx, NOT_INTEGER};
+use crate::command::{CmdError, CmdResult, Ctx, NOT_INTEGER};
 use crate::families::WRONGTYPE;
-use crate::keyspace::{Ttl, Value};
+use crate::keyspace::{DbView, Ttl, Value};
+use crate::protocol::Reply;
 use crate::util::num::{incr_by_float, parse_i64};
 
 const OVERFLOW: &str = "ERR increment or decrement would overflow";
 const TOO_LONG: &str = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
 
-/// Replies with a key's string value, null if missing; WRONGTYPE for other types.
-pub(super) fn reply_string(ctx: &mut Ctx<'_, '_>, key: &[u8]) -> CmdResult {
-    let (mut db, out) = ctx.db_out();
+/// Replies with a key's string value, null if missing; WRONGTYPE for other
+/// types. Says whether there was a value.
+pub(super) fn reply_string(
+    db: &mut DbView<'_, '_>,
+    out: &mut Reply<'_>,
+    key: &[u8],
+) -> Result<bool, CmdError> {
     match db.lookup_read(key).map(|v| v.str_bytes()) {
-        None => out.null(),
-        Some(Some(mut bytes)) => out.bulk(bytes.as_slice()),
-        Some(None) => return Err(WRONGTYPE),
+        None => {
+            out.null();
+            Ok(false)
+        }
+        Some(Some(mut bytes)) => {
+            out.bulk(bytes.as_slice());
+            Ok(true)
+        }
+        Some(None) => Err(WRONGTYPE),
     }
-    Ok(())
 }
 
 pub(super) fn get(ctx: &mut Ctx<'_, '_>) -> CmdResult {
     let key = ctx.arg(1);
-    reply_string(ctx, key)
+    let (mut db, out) = ctx.db_out();
+    reply_string(&mut db, out, key).map(|_| ())
 }
 
 pub(super) fn mget(ctx: &mut Ctx<'_, '_>) -> CmdResult {
@@ -159,7 +170,7 @@ pub(super) fn setrange(ctx: &mut Ctx<'_, '_>) -> CmdResult {
 }
 
 /// A value as a 64-bit integer, or the error to reply.
-fn integer_value(v: &Value) -> Result<i64, crate::command::CmdError> {
+fn integer_value(v: &Value) -> Result<i64, CmdError> {
     if let Value::Int(n) = v {
         return Ok(*n);
     }

@@ -7,7 +7,6 @@
 
 use super::ops::reply_string;
 use crate::command::{Args, CmdError, CmdResult, Ctx, SYNTAX};
-use crate::families::WRONGTYPE;
 use crate::families::expiry::ExpireForm;
 use crate::keyspace::{Ttl, Value};
 
@@ -96,10 +95,10 @@ fn set_generic(
     get: bool,
     ttl: Ttl,
 ) -> Result<bool, CmdError> {
+    let (mut db, out) = ctx.db_out();
     if get {
-        reply_string(ctx, key)?;
+        reply_string(&mut db, out, key)?;
     }
-    let mut db = ctx.db();
     let found = db.exists(key);
     if (condition == Condition::Nx && found) || (condition == Condition::Xx && !found) {
         return Ok(false);
@@ -168,25 +167,17 @@ pub(super) fn getex(ctx: &mut Ctx<'_, '_>) -> CmdResult {
         _ => None,
     };
     let (mut db, out) = ctx.db_out();
-    match db.lookup_read(key).map(|v| v.str_bytes()) {
-        None => {
-            out.null();
-            return Ok(());
-        }
-        Some(None) => return Err(WRONGTYPE),
-        Some(Some(mut bytes)) => {
-            if let Some(Err(e)) = expire {
-                return Err(e);
-            }
-            out.bulk(bytes.as_slice());
-        }
+    if !reply_string(&mut db, out, key)? {
+        return Ok(());
     }
+    // Reported only for a string value; the error replaces the reply.
+    let expire = expire.transpose()?;
     match expire {
-        Some(Ok(at)) if at <= now => {
+        Some(at) if at <= now => {
             db.remove(key);
             db.emit(&[b"DEL", key]);
         }
-        Some(Ok(at)) => {
+        Some(at) => {
             db.set_expire(key, Some(at));
             let mut digits = itoa::Buffer::new();
             db.emit(&[b"PEXPIREAT", key, digits.format(at).as_bytes()]);
@@ -203,13 +194,8 @@ pub(super) fn getex(ctx: &mut Ctx<'_, '_>) -> CmdResult {
 pub(super) fn getdel(ctx: &mut Ctx<'_, '_>) -> CmdResult {
     let key = ctx.arg(1);
     let (mut db, out) = ctx.db_out();
-    match db.lookup_read(key).map(|v| v.str_bytes()) {
-        None => {
-            out.null();
-            return Ok(());
-        }
-        Some(None) => return Err(WRONGTYPE),
-        Some(Some(mut bytes)) => out.bulk(bytes.as_slice()),
+    if !reply_string(&mut db, out, key)? {
+        return Ok(());
     }
     db.remove(key);
     db.emit(&[b"DEL", key]);
