@@ -1,6 +1,17 @@
-//! Small, dependency-free helpers shared by several command families.
+//! Small helpers shared by several command families: number text, glob
+//! matching, and the exact algorithms behind HyperLogLog, geo, bit and
+//! digest commands.
 
+pub mod bits;
 pub mod geohash;
 pub mod glob;
 pub mod hll;
 pub mod num;
+
+/// Compares an argument with a keyword the way Redis's `strcasecmp` on the
+/// argument's C string does: ASCII case-insensitively, with the argument
+/// ending at its first NUL byte (so `b"km\0x"` is `km`).
+pub(crate) fn keyword_eq(arg: &[u8], keyword: &str) -> bool {
+    let arg = arg.split(|&b| b == 0).next().unwrap_or_default();
+    arg.eq_ignore_ascii_case(keyword.as_bytes())
+}
