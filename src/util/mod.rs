@@ -3,6 +3,7 @@
 //! digest commands.
 
 pub mod bits;
+pub mod digest;
 pub mod geohash;
 pub mod glob;
 pub mod hll;
