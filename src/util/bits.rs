@@ -8,8 +8,8 @@
 //! spare capacity), which is also all Redis allocates; offsets are bounded
 //! by `proto-max-bulk-len` (512 MiB, so 2^32 bits, by default).
 
-use super::keyword_eq;
 use super::num::parse_i64;
+use super::{keyword_eq, keyword_lookup};
 
 mod field;
 #[cfg(test)]
@@ -65,13 +65,7 @@ pub enum BitUnit {
 
 /// `BYTE` or `BIT` in any case; anything else is a syntax error.
 pub fn parse_bit_unit(arg: &[u8]) -> Result<BitUnit, BitError> {
-    if keyword_eq(arg, "byte") {
-        Ok(BitUnit::Byte)
-    } else if keyword_eq(arg, "bit") {
-        Ok(BitUnit::Bit)
-    } else {
-        Err(BitError::Syntax)
-    }
+    keyword_lookup(arg, &[("byte", BitUnit::Byte), ("bit", BitUnit::Bit)]).ok_or(BitError::Syntax)
 }
 
 /// A BITCOUNT or BITPOS range as given: indexes may be negative (from the
@@ -197,16 +191,13 @@ pub enum BitOp {
 
 /// `AND`, `OR`, `XOR` or `NOT` in any case; anything else is a syntax error.
 pub fn parse_bitop(arg: &[u8]) -> Result<BitOp, BitError> {
-    [
+    let ops = [
         ("and", BitOp::And),
         ("or", BitOp::Or),
         ("xor", BitOp::Xor),
         ("not", BitOp::Not),
-    ]
-    .into_iter()
-    .find(|(name, _)| keyword_eq(arg, name))
-    .map(|(_, op)| op)
-    .ok_or(BitError::Syntax)
+    ];
+    keyword_lookup(arg, &ops).ok_or(BitError::Syntax)
 }
 
 /// BITOP over the sources (missing keys passed as empty strings), shorter

@@ -218,10 +218,8 @@ pub fn distance(lon1: f64, lat1: f64, lon2: f64, lat2: f64) -> f64 {
 /// case); `None` means [`UNIT_ERROR`]. Like Redis's C string compare, the
 /// argument ends at its first NUL byte.
 pub fn unit_to_meters(unit: &[u8]) -> Option<f64> {
-    [("m", 1.0), ("km", 1000.0), ("ft", 0.3048), ("mi", 1609.34)]
-        .into_iter()
-        .find(|(name, _)| super::keyword_eq(unit, name))
-        .map(|(_, meters)| meters)
+    let units = [("m", 1.0), ("km", 1000.0), ("ft", 0.3048), ("mi", 1609.34)];
+    super::keyword_lookup(unit, &units)
 }
 
 /// The reply to an unknown unit (without the leading `-`).

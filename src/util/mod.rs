@@ -16,3 +16,12 @@ pub(crate) fn keyword_eq(arg: &[u8], keyword: &str) -> bool {
     let arg = arg.split(|&b| b == 0).next().unwrap_or_default();
     arg.eq_ignore_ascii_case(keyword.as_bytes())
 }
+
+/// The value paired with the first keyword in `table` that `arg` matches
+/// (see [`keyword_eq`]).
+pub(crate) fn keyword_lookup<T: Copy>(arg: &[u8], table: &[(&str, T)]) -> Option<T> {
+    table
+        .iter()
+        .find(|(keyword, _)| keyword_eq(arg, keyword))
+        .map(|&(_, value)| value)
+}

@@ -4,7 +4,7 @@
 //! corner cases (a negative SET into an unsigned field saturates to the
 //! maximum, FAIL still grows the string to the highest written bit).
 
-use super::{BitError, grow_to_bit, keyword_eq, parse_bit_offset, parse_i64};
+use super::{BitError, grow_to_bit, keyword_eq, keyword_lookup, parse_bit_offset, parse_i64};
 
 /// A field's type: `i1`..`i64` or `u1`..`u63`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -133,15 +133,12 @@ pub fn parse_bitfield<A: AsRef<[u8]>>(
 }
 
 fn parse_overflow(arg: &[u8]) -> Result<Overflow, BitError> {
-    [
+    let modes = [
         ("wrap", Overflow::Wrap),
         ("sat", Overflow::Sat),
         ("fail", Overflow::Fail),
-    ]
-    .into_iter()
-    .find(|(name, _)| keyword_eq(arg, name))
-    .map(|(_, o)| o)
-    .ok_or(BitError::BadOverflow)
+    ];
+    keyword_lookup(arg, &modes).ok_or(BitError::BadOverflow)
 }
 
 /// Runs a plan against a string (a missing key is an empty one that the
