@@ -165,6 +165,8 @@ fn set_register(
 
 /// PFDEBUG TODENSE (and the promotion inside PFADD): rewrites a sparse HLL
 /// as dense, keeping its header; `Ok(false)` if it already was dense.
+/// PFDEBUG GETREG also converts the key (a write) before replying the
+/// values [`Registers::merge`] reads from it.
 pub fn to_dense(hll: &mut Vec<u8>) -> Result<bool, HllError> {
     if encoding(hll)? == Encoding::Dense {
         return Ok(false);
