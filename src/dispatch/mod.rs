@@ -130,6 +130,7 @@ impl Dispatcher {
         );
         let result = catch_unwind(AssertUnwindSafe(|| handler(&mut ctx)));
         let handler_errors = ctx.out.errors;
+        locked.forget_hint();
         match result {
             Ok(Ok(())) => out.errors += handler_errors,
             Ok(Err(error)) => {
@@ -148,7 +149,8 @@ impl Dispatcher {
             }
         }
         let wrote = locked.changes() > changes;
-        if wrote && locked.own_emits() == emits && cmd.has(flag::WRITE) {
+        if wrote && locked.records_effects() && locked.own_emits() == emits && cmd.has(flag::WRITE)
+        {
             let argv: Vec<&[u8]> = args.iter().collect();
             // Recorded as the journal's own: the runner's record of this command.
             locked.emit(db, &argv);

@@ -97,6 +97,10 @@ impl Journal {
         self.dirty
     }
 
+    pub(crate) fn records_effects(&self) -> bool {
+        self.effects.is_some()
+    }
+
     pub(crate) fn own_emits(&self) -> usize {
         self.own_emits
     }
@@ -153,7 +157,17 @@ impl Journal {
     }
 
     /// Hands everything recorded to its consumers and starts afresh.
+    #[inline]
     pub(crate) fn flush(&mut self, keyspace: &Keyspace) {
+        if self.dirty | self.hits | self.misses | self.expired != 0 {
+            self.flush_counters(keyspace);
+        }
+        if self.effects.is_some() || self.announcements.is_some() {
+            self.flush_records(keyspace);
+        }
+    }
+
+    fn flush_counters(&mut self, keyspace: &Keyspace) {
         let stats = &keyspace.stats;
         for (counter, n) in [
             (&stats.dirty, self.dirty),
@@ -169,6 +183,9 @@ impl Journal {
         self.hits = 0;
         self.misses = 0;
         self.expired = 0;
+    }
+
+    fn flush_records(&mut self, keyspace: &Keyspace) {
         if let Some(effects) = self.effects.as_mut().filter(|e| !e.is_empty()) {
             keyspace.effects.emit_all(effects.drain(..));
         }

@@ -27,6 +27,7 @@ pub struct Slot {
 pub struct LockPlan {
     one: Option<Slot>,
     more: Vec<Slot>,
+    hint: HashHint,
 }
 
 impl LockPlan {
@@ -35,10 +36,16 @@ impl LockPlan {
         LockPlan::default()
     }
 
-    /// The shard of one key.
+    /// The shard of one key, remembering its hash for the command's view
+    /// calls: `key` must stay in place while the lock set holds the hint.
     pub fn key(db: usize, key: &[u8]) -> LockPlan {
+        let hash = hash_key(key);
         let mut plan = LockPlan::none();
-        plan.add_key(db, key);
+        plan.add_slot(Slot {
+            db,
+            shard: shard_of(hash),
+        });
+        plan.hint = HashHint::of(key, hash);
         plan
     }
 
@@ -117,48 +124,47 @@ impl Guards<'_> {
         }
     }
 
+    #[inline]
     fn get_mut(&mut self, slot: Slot) -> Option<&mut Shard> {
-        let at = self.position(slot)?;
         match self {
             Guards::None => None,
-            Guards::One(_, guard) => Some(guard),
-            Guards::Many(many) => Some(&mut many[at].1),
+            Guards::One(held, guard) => (*held == slot).then_some(&mut **guard),
+            Guards::Many(many) => {
+                let at = many.binary_search_by_key(&slot, |(s, _)| *s).ok()?;
+                Some(&mut many[at].1)
+            }
         }
     }
 }
 
-/// A key's hash, remembered so that a command hashes each key once although
-/// locking and every view call need it. Keys are compared by content, so a
-/// reused buffer can never be mistaken for an earlier key.
+/// A key's hash, remembered so that a command hashes its key once although
+/// locking and every view call need it. Only [`LockPlan::key`] records one,
+/// from the running command's own argument, and the key is recognised by
+/// address and length: arguments stay in place for the whole command, so no
+/// other live buffer can share that address, and the runner forgets the
+/// hint when the command is done ([`Locked::forget_hint`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 struct HashHint {
-    hash: u64,
+    ptr: usize,
     len: usize,
-    bytes: [u8; HashHint::CAP],
+    hash: u64,
 }
 
 impl HashHint {
-    const CAP: usize = 48;
-
-    fn empty() -> HashHint {
+    fn of(key: &[u8], hash: u64) -> HashHint {
         HashHint {
-            hash: 0,
-            len: usize::MAX,
-            bytes: [0; HashHint::CAP],
+            ptr: key.as_ptr() as usize,
+            len: key.len(),
+            hash,
         }
     }
 
     #[inline]
-    fn hash(&mut self, key: &[u8]) -> u64 {
-        if key.len() == self.len && key == &self.bytes[..self.len] {
+    fn hash(&self, key: &[u8]) -> u64 {
+        if key.as_ptr() as usize == self.ptr && key.len() == self.len && self.ptr != 0 {
             return self.hash;
         }
-        let hash = hash_key(key);
-        if key.len() <= Self::CAP {
-            self.bytes[..key.len()].copy_from_slice(key);
-            self.len = key.len();
-            self.hash = hash;
-        }
-        hash
+        hash_key(key)
     }
 }
 
@@ -189,7 +195,7 @@ impl<'a> Locked<'a> {
         Locked {
             keyspace,
             guards,
-            hint: HashHint::empty(),
+            hint: plan.hint,
             now: now_ms(),
             journal: Journal::new(keyspace),
             no_touch: false,
@@ -223,6 +229,12 @@ impl<'a> Locked<'a> {
     /// Records an effect for the stream (a rewritten, replayable form of a write).
     pub fn emit(&mut self, db: usize, argv: &[&[u8]]) {
         self.journal.emit(db, argv);
+    }
+
+    /// Whether effect records are kept (the effect stream has a consumer);
+    /// when not, building one is wasted work.
+    pub fn records_effects(&self) -> bool {
+        self.journal.records_effects()
     }
 
     /// How many effect records commands have emitted themselves so far: a
@@ -265,6 +277,12 @@ impl<'a> Locked<'a> {
         self.hint.hash(key)
     }
 
+    /// Forgets the remembered key hash: a runner calls it after each
+    /// command, so the next command's keys are never taken for it.
+    pub fn forget_hint(&mut self) {
+        self.hint = HashHint::default();
+    }
+
     fn position(&self, slot: Slot) -> Option<usize> {
         self.guards.position(slot)
     }
@@ -277,6 +295,7 @@ impl<'a> Locked<'a> {
     }
 
     /// Splits the borrow: a locked shard and the journal, for a write guard.
+    #[inline]
     pub(super) fn shard_and_journal(&mut self, db: usize, hash: u64) -> (&mut Shard, &mut Journal) {
         let slot = Slot {
             db,
@@ -284,7 +303,7 @@ impl<'a> Locked<'a> {
         };
         match self.guards.get_mut(slot) {
             Some(shard) => (shard, &mut self.journal),
-            None => panic!("key of db {db} shard {} used without its lock", slot.shard),
+            None => unlocked(slot),
         }
     }
 
@@ -313,6 +332,17 @@ impl<'a> Locked<'a> {
     pub(super) fn journal(&mut self) -> &mut Journal {
         &mut self.journal
     }
+}
+
+/// A key used without its shard's lock: a bug in a lock plan. It panics,
+/// and the dispatcher turns the panic into an error reply.
+#[cold]
+#[inline(never)]
+fn unlocked(slot: Slot) -> ! {
+    panic!(
+        "key of db {} shard {} used without its lock",
+        slot.db, slot.shard
+    )
 }
 
 impl Drop for Locked<'_> {
@@ -345,13 +375,15 @@ mod tests {
     }
 
     #[test]
-    fn hash_hint_never_confuses_keys_that_share_a_buffer() {
-        let mut hint = HashHint::empty();
-        let mut buf = b"key:1".to_vec();
-        assert_eq!(hint.hash(&buf), hash_key(b"key:1"));
-        buf[4] = b'2';
-        assert_eq!(hint.hash(&buf), hash_key(b"key:2"));
-        let long = vec![7u8; 100];
-        assert_eq!(hint.hash(&long), hash_key(&long));
+    fn the_hash_hint_serves_only_the_remembered_argument() {
+        let ks = Keyspace::new(1);
+        let arg = b"key:1".to_vec();
+        let mut locked = ks.lock(&LockPlan::key(0, &arg));
+        assert_eq!(locked.hash(&arg), hash_key(b"key:1"));
+        // Equal bytes elsewhere, and other keys, are hashed afresh.
+        assert_eq!(locked.hash(b"key:1"), hash_key(b"key:1"));
+        assert_eq!(locked.hash(&arg[..4]), hash_key(b"key:"));
+        locked.forget_hint();
+        assert_eq!(locked.hint, HashHint::default());
     }
 }
