@@ -23,7 +23,7 @@ impl Listener for Recorder {
 fn recording() -> (Harness, Arc<Recorder>) {
     let h = Harness::default();
     let recorder = Arc::new(Recorder::default());
-    h.dispatcher.shared.keyspace.set_listener(recorder.clone());
+    h.dispatcher.shared.hooks.attach(recorder.clone());
     (h, recorder)
 }
 

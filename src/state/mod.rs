@@ -6,6 +6,7 @@
 //! server layer builds a [`Shared`] and hands it to the dispatcher.
 
 pub mod control;
+pub mod hooks;
 pub mod pause;
 pub mod registry;
 pub mod session;
@@ -31,13 +32,19 @@ pub struct Shared {
     pub stats: stats::ServerStats,
     pub pause: pause::Pause,
     pub control: control::Control,
+    /// What hears of every write (installed as the keyspace's listener).
+    pub hooks: Arc<hooks::Hooks>,
 }
 
 impl Shared {
     /// Shared state for a command table of `commands` ids (statistics are kept per id).
     pub fn new(config: Config, commands: usize) -> Shared {
+        let keyspace = Arc::new(Keyspace::new(config.databases()));
+        let hooks = Arc::new(hooks::Hooks::default());
+        keyspace.set_listener(hooks.clone());
         Shared {
-            keyspace: Arc::new(Keyspace::new(config.databases())),
+            keyspace,
+            hooks,
             config,
             started: Instant::now(),
             next_client_id: AtomicU64::new(1),
