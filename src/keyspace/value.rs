@@ -84,6 +84,11 @@ impl Value {
         Kind::String
     }
 
+    /// A collection with no elements left: the keyspace removes such keys.
+    pub fn is_empty_collection(&self) -> bool {
+        false
+    }
+
     pub fn is_string(&self) -> bool {
         self.kind() == Kind::String
     }

@@ -13,7 +13,7 @@ use std::ptr::NonNull;
 
 use super::journal::{Change, Journal};
 use super::lock::Locked;
-use super::{SHARD_BITS, SHARDS, Shard, Value, hash_key};
+use super::{Dict, SHARD_BITS, SHARDS, Shard, Value, hash_key};
 use crate::util::glob::glob_match;
 
 /// Whether a write keeps the key's time to live.
@@ -87,24 +87,45 @@ impl<'l, 'a> DbView<'l, 'a> {
     }
 
     /// The key's value for writing in place. The returned guard announces
-    /// the key when dropped, if anything was written through it.
+    /// the key when dropped, if anything was written through it, and
+    /// removes the key if it leaves an empty collection behind (Redis never
+    /// keeps an empty list, hash, set or sorted set).
     pub fn get_mut<'g>(&'g mut self, key: &'g [u8]) -> Option<ValueMut<'g>> {
-        let db = self.db;
-        let (value, journal) = self.entry(key, false)?;
-        Some(ValueMut {
-            value: NonNull::from(value),
-            _shard: PhantomData,
-            journal,
-            db,
-            key,
-            changes: 0,
+        let hash = self.live(key);
+        let (db, clock, no_touch) = (self.db, lru_clock(self.locked.now()), self.locked.no_touch);
+        let (shard, journal) = self.locked.shard_and_journal(db, hash);
+        ValueMut::find(shard, journal, (db, key, hash), |data| {
+            let mut entry = data.entry_hashed(hash, key)?;
+            if !no_touch {
+                entry.set_meta(clock);
+            }
+            Some((entry.into_value_mut(), false))
         })
+    }
+
+    /// The key's value for writing in place, created with `make()` first if
+    /// the key is missing (LPUSH, SADD, HSET...). Creating counts as a
+    /// change; a created value left empty is removed again on drop, unseen.
+    pub fn get_or_insert_with<'g>(
+        &'g mut self,
+        key: &'g [u8],
+        make: impl FnOnce() -> Value,
+    ) -> ValueMut<'g> {
+        let hash = self.live(key);
+        let (db, clock) = (self.db, lru_clock(self.locked.now()));
+        let (shard, journal) = self.locked.shard_and_journal(db, hash);
+        let found = ValueMut::find(shard, journal, (db, key, hash), |data| {
+            let (_, created) = data.get_or_insert_with_hashed(hash, key, make);
+            data.set_meta_hashed(hash, key, clock);
+            data.get_mut_hashed(hash, key).map(|v| (v, created))
+        });
+        found.expect("the key was just inserted")
     }
 
     /// The live entry of `key`, its access clock updated (unless the client
     /// asked for NO-TOUCH), with the journal beside it; `count_read`
     /// records a keyspace hit or miss.
-    fn entry(&mut self, key: &[u8], count_read: bool) -> Option<(&mut Value, &mut Journal)> {
+    fn entry(&mut self, key: &[u8], count_read: bool) -> Option<(&Value, &mut Journal)> {
         let hash = self.live(key);
         let (db, clock, no_touch) = (self.db, lru_clock(self.locked.now()), self.locked.no_touch);
         let (shard, journal) = self.locked.shard_and_journal(db, hash);
@@ -392,21 +413,57 @@ fn join_cursor(shard: usize, inner: u64) -> u64 {
 
 /// A value being written in place. Dropping it announces the key (once,
 /// with the number of changes) if it was written through `DerefMut` or
-/// [`ValueMut::changed`].
+/// [`ValueMut::changed`], and deletes the key if the value is an emptied
+/// collection.
 pub struct ValueMut<'v> {
-    /// Points into the shard's dict entry for `key`. The guard borrows the
-    /// whole lock set exclusively (through `journal`, for as long as
-    /// `_shard` says), so nothing reshapes the dict while it lives and the
-    /// entry stays where it is.
+    /// Points into the dict entry for `key` in the shard `shard` points to.
+    /// The guard holds the only borrow of the lock set for `'v`, and no
+    /// reference to the shard exists while `value` is in use: both are raw
+    /// pointers from one exclusive borrow, and the shard is touched again
+    /// only in `drop`, after the last use of `value`.
     value: NonNull<Value>,
-    _shard: PhantomData<&'v mut Shard>,
+    shard: NonNull<Shard>,
+    _borrow: PhantomData<&'v mut Shard>,
     journal: &'v mut Journal,
     db: usize,
     key: &'v [u8],
+    hash: u64,
     changes: u64,
+    /// The key did not exist before this guard made it.
+    created: bool,
 }
 
-impl ValueMut<'_> {
+impl<'v> ValueMut<'v> {
+    /// A guard over the value `locate` finds in `shard`'s dict (and
+    /// whether it created it), or `None` when it finds none.
+    fn find(
+        shard: &'v mut Shard,
+        journal: &'v mut Journal,
+        (db, key, hash): (usize, &'v [u8], u64),
+        locate: impl FnOnce(&mut Dict<Value>) -> Option<(&mut Value, bool)>,
+    ) -> Option<Self> {
+        let mut shard = NonNull::from(shard);
+        // SAFETY: `shard` comes from an exclusive borrow held for `'v`; this
+        // reborrow ends before `value` is used.
+        let (value, created) = locate(unsafe { &mut shard.as_mut().data })?;
+        Some(ValueMut {
+            value: NonNull::from(value),
+            shard,
+            _borrow: PhantomData,
+            journal,
+            db,
+            key,
+            hash,
+            changes: created as u64,
+            created,
+        })
+    }
+
+    /// Whether this guard created the key.
+    pub fn created(&self) -> bool {
+        self.created
+    }
+
     /// Counts `n` changes (Redis counts one per element for some writes);
     /// zero means nothing changed after all.
     pub fn changed(&mut self, n: u64) {
@@ -435,9 +492,25 @@ impl std::ops::DerefMut for ValueMut<'_> {
 
 impl Drop for ValueMut<'_> {
     fn drop(&mut self) {
+        // SAFETY: as in `deref`; this is the last use of `value`.
+        let emptied = unsafe { self.value.as_ref() }.is_empty_collection();
+        let (db, key, hash) = (self.db, self.key, self.hash);
+        if emptied {
+            // SAFETY: see the `value` field; `value` is not used any more.
+            let shard = unsafe { self.shard.as_mut() };
+            shard.data.remove_hashed(hash, key);
+            shard.expires.remove_hashed(hash, key);
+            if self.created {
+                // Made and emptied within one command: nothing was ever seen.
+                return;
+            }
+        }
         if self.changes > 0 {
             self.journal
-                .announce(self.db, self.key, Change::Written, self.changes);
+                .announce(db, key, Change::Written, self.changes);
+            if emptied {
+                self.journal.announce(db, key, Change::Deleted, 0);
+            }
         }
     }
 }
