@@ -63,7 +63,7 @@ impl<'l, 'a> DbView<'l, 'a> {
     /// The key's value if it exists and has not expired; expired keys are
     /// deleted here. Counts as an access for OBJECT IDLETIME.
     pub fn get(&mut self, key: &[u8]) -> Option<&Value> {
-        self.entry(key, false).map(|(value, _)| &*value)
+        self.entry(key, false).map(|(value, _)| value)
     }
 
     /// Like [`get`](Self::get) without counting an access (EXISTS, OBJECT, TYPE).
@@ -75,7 +75,7 @@ impl<'l, 'a> DbView<'l, 'a> {
 
     /// Like [`get`](Self::get), counting a keyspace hit or miss as reads do.
     pub fn lookup_read(&mut self, key: &[u8]) -> Option<&Value> {
-        self.entry(key, true).map(|(value, _)| &*value)
+        self.entry(key, true).map(|(value, _)| value)
     }
 
     /// Like [`peek`](Self::peek), counting a keyspace hit or miss: the
