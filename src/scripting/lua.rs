@@ -111,9 +111,20 @@ pub(crate) fn c_str_prefix(b: &[u8]) -> &[u8] {
     &b[..memchr::memchr(0, b).unwrap_or(b.len())]
 }
 
+/// Makes room for an error message: an error may be raised exactly
+/// because the stack is full, and what is on it no longer matters.
+unsafe fn room_for_error(l: L) {
+    unsafe {
+        if ffi::lua_checkstack(l, 4) == 0 {
+            ffi::lua_settop(l, 0);
+        }
+    }
+}
+
 /// Raises `msg` prefixed with the caller's position, like `luaL_error`.
 pub(crate) unsafe fn raise(l: L, msg: &[u8]) -> ! {
     unsafe {
+        room_for_error(l);
         ffi::luaL_where(l, 1);
         push_bytes(l, msg);
         ffi::lua_concat(l, 2);
@@ -124,6 +135,7 @@ pub(crate) unsafe fn raise(l: L, msg: &[u8]) -> ! {
 /// Raises `msg` as is, with no position.
 pub(crate) unsafe fn raise_plain(l: L, msg: &[u8]) -> ! {
     unsafe {
+        room_for_error(l);
         push_bytes(l, msg);
         ffi::lua_error(l)
     }
@@ -132,6 +144,7 @@ pub(crate) unsafe fn raise_plain(l: L, msg: &[u8]) -> ! {
 /// `luaL_argerror` with a message that need not be static.
 pub(crate) unsafe fn arg_error(l: L, narg: c_int, msg: &[u8]) -> ! {
     unsafe {
+        room_for_error(l);
         push_bytes(l, msg);
         // The pushed string keeps the pointer valid; Lua strings end in NUL.
         ffi::luaL_argerror(l, narg, ffi::lua_tolstring(l, -1, std::ptr::null_mut()));

@@ -348,8 +348,11 @@ unsafe fn load_impl(l: L) -> c_int {
             ffi::lua_call(l, 0, 1);
             match ffi::lua_type(l, -1) {
                 ffi::LUA_TNIL => break,
-                ffi::LUA_TSTRING if ffi::lua_objlen(l, -1) == 0 => break,
-                ffi::LUA_TSTRING => {
+                // Numbers count as strings, as for Lua's own load.
+                ffi::LUA_TSTRING | ffi::LUA_TNUMBER => {
+                    if lua::tolstring(l, -1).is_some_and(<[u8]>::is_empty) {
+                        break;
+                    }
                     ffi::lua_concat(l, 2);
                     ffi::lua_pushvalue(l, -1);
                     ffi::lua_replace(l, 3);

@@ -137,12 +137,14 @@ unsafe fn new_impl(l: L) -> c_int {
     }
 }
 
-/// Raises when a configuration function got more than `max` arguments.
+/// Raises when a configuration function got more than `max` arguments;
+/// pads the arguments to `max`, so results land after them.
 unsafe fn check_arg_count(l: L, max: c_int) {
     unsafe {
         if ffi::lua_gettop(l) > max {
             ffi::luaL_argerror(l, max + 1, c"found too many arguments".as_ptr());
         }
+        ffi::lua_settop(l, max);
     }
 }
 

@@ -288,8 +288,8 @@ unsafe fn decode_string(l: L, c: &mut Cursor, len: usize) -> Result<(), DecodeEr
 
 unsafe fn decode_array(l: L, c: &mut Cursor, len: usize) -> Result<(), DecodeError> {
     unsafe {
+        ffi::luaL_checkstack_(l, 3, c"in function mp_decode_to_lua_array".as_ptr());
         ffi::lua_createtable(l, 0, 0);
-        ffi::luaL_checkstack_(l, 1, c"in function mp_decode_to_lua_array".as_ptr());
         for i in 1..=len {
             ffi::lua_pushnumber(l, i as f64);
             decode(l, c)?;
@@ -301,8 +301,8 @@ unsafe fn decode_array(l: L, c: &mut Cursor, len: usize) -> Result<(), DecodeErr
 
 unsafe fn decode_map(l: L, c: &mut Cursor, len: usize) -> Result<(), DecodeError> {
     unsafe {
+        ffi::luaL_checkstack_(l, 3, c"in function mp_decode_to_lua_hash".as_ptr());
         ffi::lua_createtable(l, 0, 0);
-        ffi::luaL_checkstack_(l, 2, c"in function mp_decode_to_lua_hash".as_ptr());
         for _ in 0..len {
             decode(l, c)?;
             decode(l, c)?;

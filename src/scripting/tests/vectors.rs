@@ -108,3 +108,23 @@ fn environment_matches_redis_for_resp2_clients() {
 fn environment_matches_redis_for_resp3_clients() {
     replay(include_str!("vectors/env_resp3.txt"), true);
 }
+
+#[test]
+fn cjson_matches_redis() {
+    replay(include_str!("vectors/cjson.txt"), false);
+}
+
+#[test]
+fn cmsgpack_matches_redis() {
+    replay(include_str!("vectors/cmsgpack.txt"), false);
+}
+
+#[test]
+fn bit_matches_redis() {
+    replay(include_str!("vectors/bit.txt"), false);
+}
+
+#[test]
+fn struct_matches_redis() {
+    replay(include_str!("vectors/struct.txt"), false);
+}
