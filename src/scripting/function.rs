@@ -41,8 +41,10 @@ fn err(msg: &str) -> Vec<u8> {
     [b"ERR ", msg.as_bytes()].concat()
 }
 
-/// The library name from the `#!<engine> name=<name>` first line.
-pub(crate) fn parse_header(code: &[u8]) -> Result<Vec<u8>, Vec<u8>> {
+/// The library name from the `#!<engine> name=<name>` first line, and
+/// where the code after that line starts (at its newline, so line numbers
+/// stay those of the whole text).
+pub(crate) fn parse_header(code: &[u8]) -> Result<(Vec<u8>, usize), Vec<u8>> {
     if !code.starts_with(b"#!") {
         return Err(err("Missing library metadata"));
     }
@@ -85,7 +87,7 @@ pub(crate) fn parse_header(code: &[u8]) -> Result<Vec<u8>, Vec<u8>> {
             "Library names can only contain letters, numbers, or underscores(_) and must be at least one character long",
         ));
     }
-    Ok(name.to_vec())
+    Ok((name.to_vec(), line_end))
 }
 
 /// The loaded libraries and an index of their functions.
@@ -107,15 +109,17 @@ impl Libraries {
         replace: bool,
         bridge: &mut dyn Bridge,
     ) -> Result<Vec<u8>, Vec<u8>> {
-        let name = parse_header(code)?;
+        let (name, body_start) = parse_header(code)?;
         if !replace && self.libraries.contains_key(&name) {
             return Err([&err("Library '")[..], &name, b"' already exists"].concat());
         }
-        let chunk = vm.compile(code, c"@user_function").map_err(|msg| {
-            let mut e = err("Error compiling function: ");
-            e.extend_from_slice(&msg);
-            e
-        })?;
+        let chunk = vm
+            .compile(&code[body_start..], c"@user_function")
+            .map_err(|msg| {
+                let mut e = err("Error compiling function: ");
+                e.extend_from_slice(&msg);
+                e
+            })?;
         let loaded = vm.load_library(chunk, bridge);
         vm.release(chunk);
         let registered = loaded.map_err(|msg| [b"ERR ", &msg[..]].concat())?;
@@ -240,7 +244,7 @@ mod tests {
             ),
         ];
         for (code, want) in cases {
-            let got = parse_header(code);
+            let got = parse_header(code).map(|(name, _)| name);
             match want {
                 Ok(name) => assert_eq!(got.as_deref(), Ok(*name), "{}", code.escape_ascii()),
                 Err(msg) => {

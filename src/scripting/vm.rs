@@ -190,8 +190,17 @@ impl Vm {
 
     /// Forgets a compiled function.
     pub(crate) fn release(&mut self, function: c_int) {
-        // SAFETY: unref only clears a registry slot.
-        unsafe { ffi::luaL_unref(self.l, ffi::LUA_REGISTRYINDEX, function) }
+        // SAFETY: unref writes registry slots; with no limit that cannot fail.
+        self.unlimited(|l| unsafe { ffi::luaL_unref(l, ffi::LUA_REGISTRYINDEX, function) });
+    }
+
+    /// Runs `f` with the memory limit lifted. Only for calls made outside a
+    /// protected call that free memory but may allocate on the way (a GC
+    /// cycle shrinks the string table into a new one).
+    fn unlimited(&mut self, f: impl FnOnce(L)) {
+        let limit = self.shared.mem.limit.replace(0);
+        f(self.l);
+        self.shared.mem.limit.set(limit);
     }
 
     /// Runs a compiled script or function and appends its reply to `out`.
@@ -288,12 +297,23 @@ impl Vm {
     }
 
     fn collect_garbage(&mut self) {
+        let limit = self.shared.mem.limit.get();
         self.runs += 1;
-        if self.runs == GC_PERIOD {
-            self.runs = 0;
-            // SAFETY: a GC step cannot raise.
-            unsafe { ffi::lua_gc(self.l, ffi::LUA_GCSTEP, GC_PERIOD as c_int) };
-        }
+        // Lua 5.1 never collects when an allocation fails, so a script that
+        // ran out of memory would leave the next one none.
+        let (what, data) = if limit != 0 && self.used_memory() > limit / 2 {
+            (ffi::LUA_GCCOLLECT, 0)
+        } else if self.runs >= GC_PERIOD {
+            (ffi::LUA_GCSTEP, GC_PERIOD as c_int)
+        } else {
+            return;
+        };
+        self.runs = 0;
+        // SAFETY: without a limit, collecting can only fail if the process
+        // itself is out of memory.
+        self.unlimited(|l| unsafe {
+            ffi::lua_gc(l, what, data);
+        });
     }
 
     fn cpcall(&mut self, f: ffi::lua_CFunction, ud: *mut c_void) -> c_int {

@@ -416,13 +416,14 @@ unsafe fn append_table(l: L, cfg: &Config, out: &mut Vec<u8>, depth: i32) {
                 format_args!("Cannot serialise, excessive nesting ({depth})"),
             );
         }
-        let len = if has_array_mt(l) {
+        let marked = has_array_mt(l);
+        let len = if marked {
             Some(ffi::lua_objlen(l, -1).min(i32::MAX as usize) as i32)
         } else {
             array_length(l, cfg)
         };
         match len {
-            Some(len) if len > 0 || (len == 0 && !cfg.empty_table_as_object) => {
+            Some(len) if marked || len > 0 || (len == 0 && !cfg.empty_table_as_object) => {
                 out.push(b'[');
                 for i in 1..=len {
                     if i > 1 {
