@@ -187,6 +187,20 @@ pub(crate) unsafe fn set_function(
     }
 }
 
+/// Pushes a library table of `functions`, each with upvalue `up`.
+pub(crate) unsafe fn push_library(
+    l: L,
+    functions: &[(&CStr, ffi::lua_CFunction)],
+    up: *mut c_void,
+) {
+    unsafe {
+        ffi::lua_createtable(l, 0, functions.len() as c_int + 4);
+        for &(name, f) in functions {
+            set_function(l, -1, name, f, up);
+        }
+    }
+}
+
 /// `t[name] = n` (raw).
 pub(crate) unsafe fn set_number(l: L, t: c_int, name: &CStr, n: f64) {
     unsafe {

@@ -267,51 +267,52 @@ unsafe fn log_impl(l: L) -> c_int {
     }
 }
 
+/// The running script and the number given to a one-argument setting
+/// function (`redis.setresp`, `redis.set_repl`), or Redis's error.
+unsafe fn setting<'a>(l: L, function: &str, arity_error: &[u8]) -> (&'a mut super::vm::Run, i32) {
+    unsafe {
+        let Some(run) = (*shared(l)).run.as_mut() else {
+            let msg = lua::StackText::new(format_args!(
+                "{function} can only be called inside a script invocation"
+            ));
+            raise_error_table(l, msg.as_bytes());
+        };
+        if ffi::lua_gettop(l) != 1 {
+            raise_error_table(l, arity_error);
+        }
+        (run, number::c_i32(ffi::lua_tonumber(l, 1)))
+    }
+}
+
 unsafe fn setresp_impl(l: L) -> c_int {
     unsafe {
-        let sh = &mut *shared(l);
-        if sh.run.is_none() {
-            raise_error_table(
-                l,
-                b"redis.setresp can only be called inside a script invocation",
-            );
-        }
-        if ffi::lua_gettop(l) != 1 {
-            raise_error_table(l, b"redis.setresp() requires one argument.");
-        }
-        let resp = number::c_i32(ffi::lua_tonumber(l, 1));
+        let (run, resp) = setting(
+            l,
+            "redis.setresp",
+            b"redis.setresp() requires one argument.",
+        );
         if resp != 2 && resp != 3 {
             raise_error_table(l, b"RESP version must be 2 or 3.");
         }
-        if let Some(run) = sh.run.as_mut() {
-            run.resp3 = resp == 3;
-        }
+        run.resp3 = resp == 3;
         0
     }
 }
 
 unsafe fn set_repl_impl(l: L) -> c_int {
     unsafe {
-        let sh = &mut *shared(l);
-        if sh.run.is_none() {
-            raise_error_table(
-                l,
-                b"redis.set_repl can only be called inside a script invocation",
-            );
-        }
-        if ffi::lua_gettop(l) != 1 {
-            raise_error_table(l, b"redis.set_repl() requires two arguments.");
-        }
-        let flags = number::c_i32(ffi::lua_tonumber(l, 1));
+        let (run, flags) = setting(
+            l,
+            "redis.set_repl",
+            b"redis.set_repl() requires two arguments.",
+        );
         if flags & !(ReplFlags::ALL.0 as i32) != 0 {
             raise_error_table(
                 l,
                 b"Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.",
             );
         }
-        if let Some(run) = sh.run.as_mut() {
-            run.bridge().set_repl(ReplFlags(flags as u8));
-        }
+        run.bridge().set_repl(ReplFlags(flags as u8));
         0
     }
 }

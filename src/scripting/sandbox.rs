@@ -396,16 +396,23 @@ pub(crate) fn rng_seed(seed: i32) -> u64 {
     ((seed as u32 as u64) << 16) | 0x330E
 }
 
-unsafe fn random_impl(l: L) -> c_int {
+/// The VM's shared state, raising unless a script is running.
+unsafe fn running<'a>(l: L, function: &str) -> &'a Shared {
     unsafe {
-        let shared = lua::upvalue::<Shared>(l);
-        if (*shared).run.is_none() {
-            lua::raise(
+        let shared = &*lua::upvalue::<Shared>(l);
+        if shared.run.is_none() {
+            lua::raise_fmt(
                 l,
-                b"math.random can only be called inside a script invocation",
+                format_args!("{function} can only be called inside a script invocation"),
             );
         }
-        let rng = &(*shared).rng;
+        shared
+    }
+}
+
+unsafe fn random_impl(l: L) -> c_int {
+    unsafe {
+        let rng = &running(l, "math.random").rng;
         let (state, value) = rng_next(rng.load(Ordering::Relaxed));
         rng.store(state, Ordering::Relaxed);
         let r = (value % i32::MAX) as f64 / i32::MAX as f64;
@@ -435,15 +442,9 @@ unsafe fn random_impl(l: L) -> c_int {
 
 unsafe fn randomseed_impl(l: L) -> c_int {
     unsafe {
-        let shared = lua::upvalue::<Shared>(l);
-        if (*shared).run.is_none() {
-            lua::raise(
-                l,
-                b"math.randomseed can only be called inside a script invocation",
-            );
-        }
+        let shared = running(l, "math.randomseed");
         let seed = lua::check_int(l, 1);
-        (*shared).rng.store(rng_seed(seed), Ordering::Relaxed);
+        shared.rng.store(rng_seed(seed), Ordering::Relaxed);
         0
     }
 }

@@ -150,10 +150,7 @@ pub(crate) unsafe fn open(l: L, up: *mut c_void) {
             (c"bswap", bswap_fn),
             (c"tohex", tohex_fn),
         ];
-        ffi::lua_createtable(l, 0, functions.len() as c_int);
-        for (name, f) in functions {
-            lua::set_function(l, -1, name, f, up);
-        }
+        lua::push_library(l, &functions, up);
         lua::set_top(l, ffi::LUA_GLOBALSINDEX, c"bit");
     }
 }

@@ -403,10 +403,7 @@ pub(crate) unsafe fn open(l: L, up: *mut c_void) {
             (c"unpack_one", unpack_one_fn),
             (c"unpack_limit", unpack_limit_fn),
         ];
-        ffi::lua_createtable(l, 0, 8);
-        for (name, f) in functions {
-            lua::set_function(l, -1, name, f, up);
-        }
+        lua::push_library(l, &functions, up);
         lua::set_string(l, -1, c"_NAME", b"cmsgpack");
         lua::set_string(l, -1, c"_VERSION", b"lua-cmsgpack 0.4.0");
         lua::set_string(

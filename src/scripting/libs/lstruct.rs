@@ -142,6 +142,21 @@ lua_functions! {
     size_fn => size_impl;
 }
 
+/// Little-endian bytes put in `endian` order (or back).
+fn ordered<const N: usize>(mut bytes: [u8; N], endian: Endian) -> [u8; N] {
+    if endian == Endian::Big {
+        bytes.reverse();
+    }
+    bytes
+}
+
+/// The first N bytes of `data`, which has at least that many.
+fn read<const N: usize>(data: &[u8]) -> [u8; N] {
+    let mut bytes = [0u8; N];
+    bytes.copy_from_slice(&data[..N]);
+    bytes
+}
+
 /// Appends the `size` low-order bytes of `value` in `endian` order; bytes
 /// past the 8th are what C's repeated `value >>= 8` leaves: zeros.
 fn put_integer(out: &mut Vec<u8>, value: u64, endian: Endian, size: usize) {
@@ -186,22 +201,12 @@ unsafe fn pack_impl(l: L) -> c_int {
                 b'f' => {
                     let f = ffi::luaL_checknumber(l, arg) as f32;
                     arg += 1;
-                    let bytes = if h.endian == Endian::Big {
-                        f.to_be_bytes()
-                    } else {
-                        f.to_le_bytes()
-                    };
-                    out.extend_from_slice(&bytes);
+                    out.extend_from_slice(&ordered(f.to_le_bytes(), h.endian));
                 }
                 b'd' => {
                     let d = ffi::luaL_checknumber(l, arg);
                     arg += 1;
-                    let bytes = if h.endian == Endian::Big {
-                        d.to_be_bytes()
-                    } else {
-                        d.to_le_bytes()
-                    };
-                    out.extend_from_slice(&bytes);
+                    out.extend_from_slice(&ordered(d.to_le_bytes(), h.endian));
                 }
                 b'c' | b's' => {
                     let mut len = 0;
@@ -276,24 +281,12 @@ unsafe fn unpack_impl(l: L) -> c_int {
                 }
                 b'x' => {}
                 b'f' => {
-                    let mut bytes = [0u8; 4];
-                    bytes.copy_from_slice(&data[pos..pos + 4]);
-                    let f = if h.endian == Endian::Big {
-                        f32::from_be_bytes(bytes)
-                    } else {
-                        f32::from_le_bytes(bytes)
-                    };
+                    let f = f32::from_le_bytes(ordered(read(&data[pos..]), h.endian));
                     ffi::lua_pushnumber(l, f as f64);
                     results += 1;
                 }
                 b'd' => {
-                    let mut bytes = [0u8; 8];
-                    bytes.copy_from_slice(&data[pos..pos + 8]);
-                    let d = if h.endian == Endian::Big {
-                        f64::from_be_bytes(bytes)
-                    } else {
-                        f64::from_le_bytes(bytes)
-                    };
+                    let d = f64::from_le_bytes(ordered(read(&data[pos..]), h.endian));
                     ffi::lua_pushnumber(l, d);
                     results += 1;
                 }
@@ -360,10 +353,7 @@ pub(crate) unsafe fn open(l: L, up: *mut c_void) {
             (c"unpack", unpack_fn),
             (c"size", size_fn),
         ];
-        ffi::lua_createtable(l, 0, 3);
-        for (name, f) in functions {
-            lua::set_function(l, -1, name, f, up);
-        }
+        lua::push_library(l, &functions, up);
         lua::set_top(l, ffi::LUA_GLOBALSINDEX, c"struct");
     }
 }
