@@ -333,3 +333,17 @@ fn script_cache_compiles_once_and_finds_by_sha_in_any_case() {
     assert_eq!(h.engine.find_script(&script.sha), None);
     assert_eq!(h.engine.script_count(), 0);
 }
+
+#[test]
+fn an_engine_can_move_to_another_thread() {
+    fn assert_send<T: Send>() {}
+    assert_send::<crate::scripting::Engine>();
+    let mut h = Harness::new();
+    let engine = std::thread::spawn(move || {
+        assert_eq!(h.eval("return 'moved'"), "$5\r\nmoved\r\n");
+        h.engine
+    })
+    .join()
+    .expect("thread ran");
+    drop(engine);
+}
