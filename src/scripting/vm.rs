@@ -91,7 +91,7 @@ pub(crate) struct Registered {
 /// What a run produced besides its reply bytes.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RunStatus {
-    /// The reply is an error.
+    /// The reply is an error (not merely one nested in an array).
     pub error: bool,
     /// The error came from a command the script called, which the server
     /// already counted in its error statistics.
@@ -414,15 +414,17 @@ unsafe fn run_impl(l: L) -> c_int {
         }
         let shared = registry_shared(l);
         let script_resp3 = (*shared).run.as_ref().is_some_and(|r| r.resp3);
-        let mut reply = crate::protocol::Reply::new(&mut *job.out, job.client_resp3);
-        if failed {
-            job.status.error = true;
-            job.status.error_already_counted = convert::write_script_error(l, &mut reply, job.name);
+        let out = &mut *job.out;
+        let start = out.len();
+        let mut reply = crate::protocol::Reply::new(out, job.client_resp3);
+        let counted = if failed {
+            convert::write_script_error(l, &mut reply, job.name)
         } else {
-            let counted = convert::write_lua_value(l, &mut reply, script_resp3);
-            job.status.error = reply.errors > 0;
-            job.status.error_already_counted = counted;
-        }
+            convert::write_lua_value(l, &mut reply, script_resp3)
+        };
+        // An error nested in an array does not make the reply an error.
+        job.status.error = out.get(start) == Some(&b'-');
+        job.status.error_already_counted = counted && job.status.error;
         0
     }
 }

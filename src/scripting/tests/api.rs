@@ -65,6 +65,12 @@ fn redis_call_raises_command_errors_and_pcall_returns_them() {
     assert!(status.error && !status.error_already_counted);
     let (_, status) = h.run("error('x')", &[], &[], false);
     assert!(status.error && !status.error_already_counted);
+    let (reply, status) = h.run("return {redis.pcall('incr', 'k')}", &[], &[], false);
+    assert_eq!(
+        reply,
+        "*1\r\n-ERR value is not an integer or out of range\r\n"
+    );
+    assert!(!status.error && !status.error_already_counted);
 }
 
 #[test]
