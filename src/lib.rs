@@ -25,6 +25,7 @@ pub mod keyspace;
 pub mod log;
 pub mod observe;
 pub mod protocol;
+pub mod scripting;
 pub mod security;
 pub mod server;
 pub mod state;

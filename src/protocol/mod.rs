@@ -2,6 +2,7 @@
 
 pub mod parse;
 pub mod reply;
+pub mod resp_value;
 
 pub use parse::{Parsed, Parser, ProtocolError, Source};
 pub use reply::Reply;
