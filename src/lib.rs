@@ -4,7 +4,9 @@
 //! test in `tests/layers.rs` fails the build of the test suite otherwise):
 //!
 //! 1. `util`, `protocol`, `alloc`, `log`: helpers, RESP parsing and encoding.
-//! 2. `config`: every directive, its parsing and its run-time value.
+//! 2. `config`: every directive, its parsing and its run-time value;
+//!    `scripting`: the Lua engine, which reaches the server only through
+//!    its `Bridge` trait.
 //! 3. `observe`: per-thread accounting, slow log, latency monitor (plain values).
 //! 4. `keyspace`: databases, shards, lock plans, values, the write journal.
 //! 5. `security`: authentication.

@@ -13,6 +13,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("alloc", 1),
     ("log", 1),
     ("config", 2),
+    ("scripting", 2),
     ("observe", 3),
     ("keyspace", 4),
     ("security", 5),
