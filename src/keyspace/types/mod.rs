@@ -37,3 +37,8 @@ impl Default for Limits {
         }
     }
 }
+
+pub mod list;
+mod list_node;
+pub(crate) mod mem;
+pub(crate) mod packed;
