@@ -38,6 +38,8 @@ impl Default for Limits {
     }
 }
 
+pub mod hash;
+mod hash_table;
 pub mod list;
 mod list_node;
 pub(crate) mod mem;

@@ -265,6 +265,12 @@ impl<'a, const S: usize> Cursor<'a, S> {
         self.at
     }
 
+    /// Index of the next entry.
+    #[cfg(test)]
+    pub(crate) fn index(&self) -> usize {
+        self.at.index
+    }
+
     pub(crate) fn at_end(&self) -> bool {
         self.at.pos >= self.bytes.len()
     }
@@ -303,6 +309,43 @@ impl<'a, const S: usize> Cursor<'a, S> {
     pub(crate) fn last(&self) -> &[u8] {
         let lane = (self.at.index + S - 1) % S;
         self.at.lanes[lane].content(self.bytes)
+    }
+
+    /// The next group of `S` entries (a hash's field and value).
+    pub(crate) fn next_group(&mut self) -> Option<[&[u8]; S]> {
+        for _ in 0..S {
+            if !self.advance() {
+                return None;
+            }
+        }
+        Some(std::array::from_fn(|j| {
+            self.at.lanes[j].content(self.bytes)
+        }))
+    }
+
+    /// Moves to the next group of `S` entries whose lane-0 entry is `key`,
+    /// stopping before it; at the end if there is none (false).
+    ///
+    /// Keys are not assembled: `matched` is how much of `key` the current
+    /// lane-0 entry agrees with, and the next entry, which shares `shared`
+    /// bytes with the current one, can only be `key` if `shared <= matched`.
+    pub(crate) fn find(&mut self, key: &[u8]) -> bool {
+        debug_assert_eq!(self.at.index % S, 0, "find starts at a group");
+        let mut matched = common_prefix(self.at.lanes[0].content(self.bytes), key);
+        while !self.at_end() {
+            let h = read_header(self.bytes, self.at.pos);
+            if h.shared <= matched {
+                let suffix = &self.bytes[h.suffix.clone()];
+                matched = h.shared + common_prefix(suffix, &key[h.shared..]);
+                if matched == key.len() && h.shared + suffix.len() == key.len() {
+                    return true;
+                }
+            }
+            for _ in 0..S {
+                self.advance();
+            }
+        }
+        false
     }
 }
 
@@ -344,6 +387,8 @@ impl PartialEq<[u8]> for Elem<'_> {
 /// How a buffer grows when a splice needs more room.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Growth {
+    /// To exactly the length needed (buffers kept as exact-size boxes).
+    Exact,
     /// To the end of the allocator size class of the length needed, so the
     /// following small appends fit without reallocating.
     SizeClass,
@@ -465,6 +510,7 @@ fn resize_gap(buf: &mut Vec<u8>, old: Range<usize>, new_len: usize, growth: Grow
         let needed = len + extra;
         if needed > buf.capacity() {
             let target = match growth {
+                Growth::Exact => needed,
                 Growth::SizeClass => malloc_size(needed),
             };
             buf.reserve_exact(target - len);
@@ -512,10 +558,32 @@ impl<const S: usize> Builder<S> {
         self.bytes.len()
     }
 
+    /// The entries so far as an exactly sized buffer; empties the builder
+    /// for reuse.
+    pub(crate) fn take_boxed(&mut self) -> Box<[u8]> {
+        let boxed = Box::from(&self.bytes[..]);
+        self.bytes.clear();
+        self.count = 0;
+        self.prev = [Prefix::EMPTY; S];
+        boxed
+    }
+
     #[cfg(test)]
     pub(crate) fn bytes(&self) -> &[u8] {
         &self.bytes
     }
+}
+
+/// [`splice`] on an exactly sized buffer (the buckets of a large hash).
+pub(crate) fn splice_boxed<const S: usize>(
+    buf: &mut Box<[u8]>,
+    at: &Position<S>,
+    remove: usize,
+    insert: &[&[u8]],
+) {
+    let mut bytes = Vec::from(std::mem::take(buf));
+    splice(&mut bytes, at, remove, insert, Growth::Exact);
+    *buf = bytes.into_boxed_slice();
 }
 
 /// An owned packed sequence that tracks its entry count and keeps its
@@ -741,6 +809,30 @@ mod tests {
         check(&p, &[b"x".to_vec()]);
     }
 
+    #[test]
+    fn find_matches_whole_keys_only() {
+        let pairs: Vec<Vec<u8>> = [
+            "", "e", "a", "1", "ab", "2", "abc", "3", "abd", "4", "b", "5", "abc\0", "6",
+        ]
+        .iter()
+        .map(|s| s.as_bytes().to_vec())
+        .collect();
+        let b = build::<2>(&pairs);
+        for (i, pair) in pairs.chunks(2).enumerate() {
+            let mut cursor = Cursor::<2>::new(b.bytes());
+            assert!(cursor.find(&pair[0]), "{:?}", pair[0]);
+            assert_eq!(cursor.index(), 2 * i);
+            cursor.advance();
+            assert_eq!(cursor.next_entry().unwrap(), &pair[1][..]);
+        }
+        for missing in ["ab\0", "abcd", "c", "a\0", "abe", "bb"] {
+            let mut cursor = Cursor::<2>::new(b.bytes());
+            assert!(!cursor.find(missing.as_bytes()), "{missing}");
+            assert!(cursor.at_end());
+            assert_eq!(cursor.index(), pairs.len());
+        }
+    }
+
     fn entry() -> impl Strategy<Value = Vec<u8>> {
         prop_oneof![
             4 => proptest::collection::vec(prop_oneof![Just(b'a'), Just(b'b'), Just(0u8)], 0..6),
@@ -814,13 +906,25 @@ mod tests {
         }
 
         #[test]
-        fn pair_edits_match_a_vec(ops in ops()) {
+        fn pair_edits_match_a_vec_and_find_agrees(ops in ops(), probe in entry()) {
             let mut p = Packed::<2>::new();
             let mut model = Vec::new();
             for op in ops {
                 apply(&mut p, &mut model, op);
                 check(&p, &model);
             }
+            for key in model.iter().step_by(2).chain([&probe]) {
+                let first = model.chunks(2).position(|pair| &pair[0] == key);
+                let mut cursor = p.cursor();
+                let found = cursor.find(key);
+                prop_assert_eq!(found.then(|| cursor.index() / 2), first);
+            }
+            let mut cursor = p.cursor();
+            for pair in model.chunks(2) {
+                let group = cursor.next_group().unwrap();
+                prop_assert_eq!(&group[..], pair);
+            }
+            prop_assert!(cursor.next_group().is_none());
         }
     }
 }
