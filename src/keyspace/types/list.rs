@@ -357,14 +357,15 @@ impl List {
             End::Back => last,
         };
         let mut gone = 0;
+        let alone = last == 0;
         let result = self.edit_node(i, |node| {
             let take = |e: &[u8]| {
                 gone = listpack_entry_size(e);
                 f(e)
             };
             match end {
-                End::Front => node.pop_front(take),
-                End::Back => node.pop_back(take),
+                End::Front => node.pop_front(alone, take),
+                End::Back => node.pop_back(alone, take),
             }
         })?;
         self.len -= 1;
@@ -533,13 +534,14 @@ impl List {
     ) {
         let total: usize = self.nodes.range(range.clone()).map(Node::len).sum();
         let mut builder = NodeBuilder::new(limit, total + added);
-        let mut scratch = Decoded::default();
-        for node in self.nodes.range(range.clone()) {
-            node.for_each(0, node.len(), &mut scratch, |_, e| {
-                edit(e, &mut builder);
-                true
-            });
-        }
+        Decoded::with(|scratch| {
+            for node in self.nodes.range(range.clone()) {
+                node.for_each(0, node.len(), scratch, |_, e| {
+                    edit(e, &mut builder);
+                    true
+                });
+            }
+        });
         for i in range.clone().rev() {
             self.node_heap -= self.nodes[i].heap_bytes();
             self.nodes.remove(i);
@@ -555,17 +557,21 @@ impl List {
     /// Calls `f(index, element)` over `range` from its start (`Front`) or its
     /// end (`Back`) until `f` returns false. Reaching the first element
     /// costs O(distance from the nearer end of the list).
-    fn walk(
-        &self,
-        range: std::ops::Range<usize>,
-        dir: End,
-        mut f: impl FnMut(usize, &[u8]) -> bool,
-    ) {
+    fn walk(&self, range: std::ops::Range<usize>, dir: End, f: impl FnMut(usize, &[u8]) -> bool) {
         let range = range.start..range.end.min(self.len);
         if range.is_empty() {
             return;
         }
-        let mut scratch = Decoded::default();
+        Decoded::with(|scratch| self.walk_with(range, dir, scratch, f));
+    }
+
+    fn walk_with(
+        &self,
+        range: std::ops::Range<usize>,
+        dir: End,
+        scratch: &mut Decoded,
+        mut f: impl FnMut(usize, &[u8]) -> bool,
+    ) {
         match dir {
             End::Front => {
                 let (mut i, mut offset) = self.locate(range.start);
@@ -574,7 +580,7 @@ impl List {
                     let node = &self.nodes[i];
                     let to = (offset + range.end - index).min(node.len());
                     let base = index - offset;
-                    if !node.for_each(offset, to, &mut scratch, |k, e| f(base + k, e)) {
+                    if !node.for_each(offset, to, scratch, |k, e| f(base + k, e)) {
                         return;
                     }
                     index = base + to;
@@ -589,7 +595,7 @@ impl List {
                     let node = &self.nodes[i];
                     let base = end - to;
                     let from = range.start.saturating_sub(base);
-                    if !node.for_each_rev(from, to, &mut scratch, |k, e| f(base + k, e)) {
+                    if !node.for_each_rev(from, to, scratch, |k, e| f(base + k, e)) {
                         return;
                     }
                     if base <= range.start || i == 0 {
@@ -674,9 +680,11 @@ impl List {
             let i = if from_back { nodes - 1 - k } else { k };
             let mut matches = 0;
             let node = &self.nodes[i];
-            node.for_each(0, node.len(), &mut Decoded::default(), |_, e| {
-                matches += usize::from(e == element);
-                true
+            Decoded::with(|scratch| {
+                node.for_each(0, node.len(), scratch, |_, e| {
+                    matches += usize::from(e == element);
+                    true
+                })
             });
             let take = matches.min(left);
             if take == 0 {

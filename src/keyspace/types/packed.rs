@@ -64,6 +64,10 @@ const NIBBLE_ESCAPE: usize = 15;
 /// A lane's `at` when its content is in its scratch buffer.
 const IN_SCRATCH: usize = usize::MAX;
 
+/// Suffixes up to this long are copied as one fixed-size block (reading and
+/// writing past their end), which is much cheaper than a `memcpy` call.
+const COPY_BLOCK: usize = 16;
+
 fn varint_len(mut v: usize) -> usize {
     let mut n = 1;
     while v >= 0x80 {
@@ -148,7 +152,7 @@ struct Header {
     suffix: Range<usize>,
 }
 
-#[inline]
+#[inline(always)]
 fn read_header(bytes: &[u8], mut pos: usize) -> Header {
     let h = usize::from(bytes[pos]);
     pos += 1;
@@ -172,7 +176,8 @@ struct Lane {
     /// Offset of the content in the buffer, or `IN_SCRATCH`.
     at: usize,
     len: usize,
-    scratch: [u8; MAX_CODED],
+    /// Room for a `COPY_BLOCK` copy starting at any coded length.
+    scratch: [u8; MAX_CODED + COPY_BLOCK],
 }
 
 impl Lane {
@@ -180,7 +185,7 @@ impl Lane {
     const EMPTY: Lane = Lane {
         at: 0,
         len: 0,
-        scratch: [0; MAX_CODED],
+        scratch: [0; MAX_CODED + COPY_BLOCK],
     };
 
     fn content<'a>(&'a self, bytes: &'a [u8]) -> &'a [u8] {
@@ -193,9 +198,11 @@ impl Lane {
 
     fn elem<'a>(&self, bytes: &'a [u8]) -> Elem<'a> {
         if self.at == IN_SCRATCH {
+            let mut buf = [0; MAX_CODED];
+            buf[..self.len].copy_from_slice(&self.scratch[..self.len]);
             Elem(Repr::Inline {
                 len: self.len as u8,
-                buf: self.scratch,
+                buf,
             })
         } else {
             Elem(Repr::Borrowed(&bytes[self.at..self.at + self.len]))
@@ -203,7 +210,7 @@ impl Lane {
     }
 
     /// Moves the lane on to the entry `h` describes.
-    #[inline]
+    #[inline(always)]
     fn apply(&mut self, bytes: &[u8], h: &Header) {
         let suffix = &bytes[h.suffix.clone()];
         if h.shared == 0 {
@@ -216,7 +223,13 @@ impl Lane {
             self.at = IN_SCRATCH;
         }
         self.len = h.shared + suffix.len();
-        self.scratch[h.shared..self.len].copy_from_slice(suffix);
+        let block = h.suffix.start..h.suffix.start + COPY_BLOCK;
+        if suffix.len() <= COPY_BLOCK && block.end <= bytes.len() {
+            // The bytes past the suffix land past `len`, where nothing reads.
+            self.scratch[h.shared..h.shared + COPY_BLOCK].copy_from_slice(&bytes[block]);
+        } else {
+            self.scratch[h.shared..self.len].copy_from_slice(suffix);
+        }
     }
 }
 
@@ -282,10 +295,16 @@ impl<'a, const S: usize> Cursor<'a, S> {
             return false;
         }
         let h = read_header(self.bytes, self.at.pos);
-        self.at.lanes[self.at.index % S].apply(self.bytes, &h);
+        self.step(&h);
+        true
+    }
+
+    /// Moves on over the next entry, whose header is `h`.
+    #[inline(always)]
+    fn step(&mut self, h: &Header) {
+        self.at.lanes[self.at.index % S].apply(self.bytes, h);
         self.at.pos = h.suffix.end;
         self.at.index += 1;
-        true
     }
 
     /// Steps over up to `n` entries; returns how many there were.
@@ -303,6 +322,13 @@ impl<'a, const S: usize> Cursor<'a, S> {
     pub(crate) fn next_elem(&mut self) -> Option<Elem<'a>> {
         self.advance()
             .then(|| self.at.lanes[(self.at.index - 1) % S].elem(self.bytes))
+    }
+
+    /// Where the entry decoded last lies in the buffer, if it is stored
+    /// whole there (`None` for a front-coded one, assembled in scratch).
+    pub(crate) fn last_span(&self) -> Option<Range<usize>> {
+        let lane = &self.at.lanes[(self.at.index + S - 1) % S];
+        (lane.at != IN_SCRATCH).then(|| lane.at..lane.at + lane.len)
     }
 
     /// Content of the entry decoded last (empty before the first).
@@ -341,7 +367,8 @@ impl<'a, const S: usize> Cursor<'a, S> {
                     return true;
                 }
             }
-            for _ in 0..S {
+            self.step(&h);
+            for _ in 1..S {
                 self.advance();
             }
         }
@@ -417,6 +444,12 @@ impl Prefix {
     fn set(&mut self, entry: &[u8]) {
         self.len = entry.len().min(MAX_CODED);
         self.bytes[..self.len].copy_from_slice(&entry[..self.len]);
+    }
+
+    /// Appends `more`, which must fit (a coded entry's suffix does).
+    fn extend(&mut self, more: &[u8]) {
+        self.bytes[self.len..self.len + more.len()].copy_from_slice(more);
+        self.len += more.len();
     }
 
     fn as_slice(&self) -> &[u8] {
@@ -620,7 +653,6 @@ impl<const S: usize> Packed<S> {
         self.len == 0
     }
 
-    #[cfg(test)]
     pub(crate) fn bytes(&self) -> &[u8] {
         &self.bytes
     }
@@ -654,6 +686,11 @@ impl<const S: usize> Packed<S> {
     pub(crate) fn splice(&mut self, at: &Position<S>, remove: usize, insert: &[&[u8]]) {
         splice(&mut self.bytes, at, remove, insert, Growth::SizeClass);
         self.len = self.len + insert.len() - remove;
+        self.trim();
+    }
+
+    /// Gives back the buffer's second half once it is unused.
+    fn trim(&mut self) {
         if malloc_size(self.bytes.len()) * 2 <= vec_bytes(&self.bytes) {
             self.shrink_to_fit();
         }
@@ -675,16 +712,65 @@ impl<const S: usize> Packed<S> {
         fits
     }
 
-    /// Removes the first entry, handing its bytes to `f` first.
-    pub(crate) fn pop_front_with<R>(&mut self, f: impl FnOnce(&[u8]) -> R) -> Option<R> {
-        let result = f(self.cursor().next_entry()?);
-        self.splice(&Position::START, 1, &[]);
-        Some(result)
-    }
-
     /// Trims the buffer to the size class of its length.
     pub(crate) fn shrink_to_fit(&mut self) {
         self.bytes.shrink_to(malloc_size(self.bytes.len()));
+    }
+}
+
+/// The ends of a list run get their own paths: one move of the bytes behind
+/// and two small writes, where [`splice`]'s generality would cost as much
+/// again on the hottest operations.
+impl Packed<1> {
+    /// The first entry's content range and where the entry ends; it is
+    /// always stored whole.
+    fn first(&self) -> Option<(Range<usize>, usize)> {
+        (!self.bytes.is_empty()).then(|| {
+            let h = read_header(&self.bytes, 0);
+            debug_assert_eq!(h.shared, 0, "the first entry is stored whole");
+            (h.suffix.clone(), h.suffix.end)
+        })
+    }
+
+    /// Inserts `entry` as the new first entry.
+    pub(crate) fn push_front(&mut self, entry: &[u8]) {
+        let head = encoded_len(0, entry.len());
+        match self.first() {
+            // A long first entry is never coded, so it stays as it is.
+            Some((content, end)) if content.len() <= MAX_CODED => {
+                let old = Prefix::of(&self.bytes[content]);
+                let old = old.as_slice();
+                let shared = shared_with(entry, old);
+                let recoded = encoded_len(shared, old.len() - shared);
+                resize_gap(&mut self.bytes, 0..end, head + recoded, Growth::SizeClass);
+                write_entry(&mut self.bytes[head..], shared, old);
+            }
+            _ => resize_gap(&mut self.bytes, 0..0, head, Growth::SizeClass),
+        }
+        write_entry(&mut self.bytes, 0, entry);
+        self.len += 1;
+    }
+
+    /// Removes the first entry, handing its bytes to `f` first.
+    pub(crate) fn pop_front_with<R>(&mut self, f: impl FnOnce(&[u8]) -> R) -> Option<R> {
+        let (content, end) = self.first()?;
+        let result = f(&self.bytes[content.clone()]);
+        let next = (end < self.bytes.len()).then(|| read_header(&self.bytes, end));
+        match next {
+            // The second entry becomes first and must be stored whole.
+            Some(h) if h.shared > 0 => {
+                let mut whole = Prefix::of(&self.bytes[content.start..content.start + h.shared]);
+                whole.extend(&self.bytes[h.suffix.clone()]);
+                let whole = whole.as_slice();
+                let len = encoded_len(0, whole.len());
+                resize_gap(&mut self.bytes, 0..h.suffix.end, len, Growth::SizeClass);
+                write_entry(&mut self.bytes, 0, whole);
+            }
+            _ => resize_gap(&mut self.bytes, 0..end, 0, Growth::SizeClass),
+        }
+        self.len -= 1;
+        self.trim();
+        Some(result)
     }
 }
 
@@ -849,6 +935,7 @@ mod tests {
         Remove(Index, usize),
         Replace(Index, Vec<u8>),
         PopFront,
+        PushFront(Vec<u8>),
     }
 
     fn ops() -> impl Strategy<Value = Vec<Op>> {
@@ -856,7 +943,8 @@ mod tests {
             4 => (any::<Index>(), proptest::collection::vec(entry(), 1..4)).prop_map(|(i, e)| Op::Insert(i, e)),
             2 => (any::<Index>(), 1usize..4).prop_map(|(i, n)| Op::Remove(i, n)),
             2 => (any::<Index>(), entry()).prop_map(|(i, e)| Op::Replace(i, e)),
-            1 => Just(Op::PopFront),
+            2 => Just(Op::PopFront),
+            2 => entry().prop_map(Op::PushFront),
         ];
         proptest::collection::vec(op, 1..60)
     }
@@ -883,10 +971,6 @@ mod tests {
                 p.splice(&p.position(at).unwrap(), 1, &[&e]);
                 model[at] = e;
             }
-            Op::PopFront if S == 1 => {
-                let popped = p.pop_front_with(|e| e.to_vec());
-                assert_eq!(popped, (!model.is_empty()).then(|| model.remove(0)));
-            }
             _ => {}
         }
     }
@@ -897,7 +981,17 @@ mod tests {
             let mut p = Packed::<1>::new();
             let mut model = Vec::new();
             for op in ops {
-                apply(&mut p, &mut model, op);
+                match op {
+                    Op::PopFront => {
+                        let popped = p.pop_front_with(|e| e.to_vec());
+                        prop_assert_eq!(popped, (!model.is_empty()).then(|| model.remove(0)));
+                    }
+                    Op::PushFront(e) => {
+                        p.push_front(&e);
+                        model.insert(0, e);
+                    }
+                    op => apply(&mut p, &mut model, op),
+                }
                 check(&p, &model);
             }
             for (i, e) in model.iter().enumerate() {
