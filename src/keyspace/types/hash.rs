@@ -595,34 +595,4 @@ mod tests {
         assert!(next > 1000, "the table grew during the scan");
         assert!((0..200).all(|i| seen.contains(format!("s{i}").as_bytes())));
     }
-
-    /// Bytes per pair of the benchmark shapes, counting each boxed `Hash` as
-    /// the keyspace will hold it. Prints the figures with
-    /// `cargo test --lib hash_memory -- --nocapture`.
-    fn bytes_per_pair(hashes: usize, fields: usize) -> f64 {
-        let l = Limits::default();
-        let mut total = 0;
-        for i in 0..hashes {
-            let mut hash = Hash::new();
-            for j in 0..fields {
-                hash.set(
-                    format!("f{j}").as_bytes(),
-                    format!("v{}", i + j).as_bytes(),
-                    &l,
-                );
-            }
-            total += hash.heap_bytes() + malloc_size(mem::size_of::<Hash>());
-        }
-        total as f64 / (hashes * fields) as f64
-    }
-
-    #[test]
-    fn hash_memory_beats_redis_on_the_benchmark_shapes() {
-        // Redis 7.2: 13.7 and 61 bytes a pair (RSS growth).
-        let small = bytes_per_pair(10_000, 100);
-        let large = bytes_per_pair(10, 100_000);
-        eprintln!("hashes: 10000 x 100: {small:.2} B/pair; 10 x 100000: {large:.2} B/pair");
-        assert!(small <= 0.6 * 13.7, "small hashes: {small}");
-        assert!(large <= 0.6 * 61.0, "large hashes: {large}");
-    }
 }

@@ -10,6 +10,7 @@
 //! every element moves a bounded number of times. Only the list's last node
 //! keeps a `rev` run; a node that stops being last is folded into `fwd`.
 
+use super::list::End;
 use super::packed::{Builder, Cursor, Elem, Packed};
 
 #[derive(Clone, Default)]
@@ -236,7 +237,7 @@ impl Node {
         }
         let mut builder = Builder::new();
         Decoded::with(|scratch| {
-            self.for_each(0, self.len(), scratch, |_, e| {
+            self.for_each(scratch, |_, e| {
                 builder.push(e);
                 true
             })
@@ -247,66 +248,47 @@ impl Node {
         };
     }
 
-    /// Calls `f(i, element)` for `i` in `from..to`, in order, until it
-    /// returns false (then returns false). `scratch` is reused for `rev`.
-    pub(super) fn for_each(
+    /// Calls `f(i, element)` for `i` in `from..to`, in order from `dir`'s
+    /// end of the range, until it returns false (then returns false).
+    /// `scratch` serves the run that must be read against its order.
+    pub(super) fn walk(
         &self,
         from: usize,
         to: usize,
+        dir: End,
         scratch: &mut Decoded,
         mut f: impl FnMut(usize, &[u8]) -> bool,
     ) -> bool {
         let to = to.min(self.len());
         let split = self.fwd.len();
-        let mut cursor = self.fwd.cursor();
-        cursor.skip(from);
-        for i in from..to.min(split) {
-            match cursor.next_entry() {
-                Some(e) if f(i, e) => {}
-                _ => return false,
+        // List indexes from..to of the rev part are its indexes len-to..len-from.
+        let rev = from.max(split)..to;
+        let fwd = from..to.min(split);
+        match dir {
+            End::Front => {
+                let mut cursor = self.fwd.cursor();
+                cursor.skip(from);
+                emit(cursor, fwd, &mut f)
+                    && (rev.is_empty()
+                        || emit_reversed(&self.rev, self.len() - to, rev, scratch, &mut f))
+            }
+            End::Back => {
+                let mut cursor = self.rev.cursor();
+                cursor.skip(self.len() - to);
+                (rev.is_empty() || emit(cursor, rev.rev(), &mut f))
+                    && (fwd.is_empty()
+                        || emit_reversed(&self.fwd, from, fwd.rev(), scratch, &mut f))
             }
         }
-        let from = from.max(split);
-        if from >= to {
-            return true;
-        }
-        // List indexes from..to are rev indexes len-to..len-from, reversed.
-        scratch.fill(&self.rev, self.len() - to, to - from);
-        (0..scratch.len())
-            .rev()
-            .zip(from..to)
-            .all(|(k, i)| f(i, scratch.get(&self.rev, k)))
     }
 
-    /// Like `for_each` for `from..to`, from `to - 1` down to `from`.
-    pub(super) fn for_each_rev(
+    /// `walk` forwards over all elements.
+    pub(super) fn for_each(
         &self,
-        from: usize,
-        to: usize,
         scratch: &mut Decoded,
-        mut f: impl FnMut(usize, &[u8]) -> bool,
+        f: impl FnMut(usize, &[u8]) -> bool,
     ) -> bool {
-        let to = to.min(self.len());
-        let split = self.fwd.len();
-        if to > split {
-            let first = from.max(split);
-            let mut cursor: Cursor<'_, 1> = self.rev.cursor();
-            cursor.skip(self.len() - to);
-            for i in (first..to).rev() {
-                match cursor.next_entry() {
-                    Some(e) if f(i, e) => {}
-                    _ => return false,
-                }
-            }
-        }
-        let to = to.min(split);
-        if from >= to {
-            return true;
-        }
-        scratch.fill(&self.fwd, from, to - from);
-        (0..scratch.len())
-            .rev()
-            .all(|k| f(from + k, scratch.get(&self.fwd, k)))
+        self.walk(0, self.len(), End::Front, scratch, f)
     }
 
     /// Keeps the elements for which `keep(i, element)` is true; false if it
@@ -315,7 +297,7 @@ impl Node {
         let mut builder = Builder::new();
         let mut dropped = false;
         Decoded::with(|scratch| {
-            self.for_each(0, self.len(), scratch, |i, e| {
+            self.for_each(scratch, |i, e| {
                 if keep(i, e) {
                     builder.push(e);
                 } else {
@@ -338,7 +320,7 @@ impl Node {
     /// run, not a rebuild: cheap at either end of the node.
     pub(super) fn remove_range(&mut self, from: usize, to: usize, mut f: impl FnMut(&[u8])) {
         Decoded::with(|scratch| {
-            self.for_each(from, to, scratch, |_, e| {
+            self.walk(from, to, End::Front, scratch, |_, e| {
                 f(e);
                 true
             })
@@ -358,6 +340,38 @@ impl Node {
     pub(super) fn is_folded(&self) -> bool {
         self.rev.is_empty()
     }
+}
+
+/// Hands `f` the cursor's next entries, numbered by `indexes`, until it
+/// returns false (then returns false).
+fn emit(
+    mut cursor: Cursor<'_, 1>,
+    indexes: impl Iterator<Item = usize>,
+    f: &mut impl FnMut(usize, &[u8]) -> bool,
+) -> bool {
+    for i in indexes {
+        match cursor.next_entry() {
+            Some(e) if f(i, e) => {}
+            _ => return false,
+        }
+    }
+    true
+}
+
+/// Hands `f` entries of `run` from `first` on in reverse, numbered by
+/// `indexes` (as many as wanted), until it returns false.
+fn emit_reversed(
+    run: &Packed<1>,
+    first: usize,
+    indexes: impl ExactSizeIterator<Item = usize>,
+    scratch: &mut Decoded,
+    f: &mut impl FnMut(usize, &[u8]) -> bool,
+) -> bool {
+    scratch.fill(run, first, indexes.len());
+    (0..scratch.len())
+        .rev()
+        .zip(indexes)
+        .all(|(k, i)| f(i, scratch.get(run, k)))
 }
 
 /// Packs a stream of elements into nodes of at most `target` elements (and
