@@ -5,6 +5,11 @@
 //! configuration. The thresholds at which a small encoding grows into a large
 //! one arrive as a [`Limits`] value, which the keyspace fills from the
 //! `*-max-listpack-*` / `set-max-intset-entries` settings.
+//!
+//! Lists and hashes are built on [`packed`], a front-coded sequence of byte
+//! strings; what they hand out is an [`Elem`] (borrowed bytes, or at most 64
+//! assembled in place). `mem` models the allocator's size classes so that
+//! every `heap_bytes()` counts what an allocation really costs.
 
 /// The conversion thresholds of Redis's encoding options, with Redis's defaults.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,6 +50,8 @@ mod list_node;
 pub(crate) mod mem;
 pub(crate) mod packed;
 
+pub use packed::Elem;
+
 #[cfg(test)]
 mod tests {
     use super::hash::Hash;
@@ -83,6 +90,12 @@ mod tests {
     /// The benchmark shapes against Redis 7.2's figures (RSS growth per
     /// element or pair) and the targets set for them. Prints the figures with
     /// `cargo test --lib memory_beats_redis -- --nocapture`.
+    #[test]
+    fn the_structs_the_keyspace_boxes_stay_small() {
+        assert!(size_of::<List>() <= 64);
+        assert!(size_of::<Hash>() <= 32);
+    }
+
     #[test]
     fn memory_beats_redis_on_the_benchmark_shapes() {
         let shapes = [
