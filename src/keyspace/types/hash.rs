@@ -417,6 +417,7 @@ mod tests {
             6 => (0u32..30).prop_map(|i| format!("f{i}").into_bytes()),
             2 => proptest::collection::vec(prop_oneof![Just(0u8), Just(b'f'), any::<u8>()], 0..6),
             1 => (0usize..14).prop_map(|n| vec![b'x'; n]),
+            1 => any::<i64>().prop_map(|i| i.to_string().into_bytes()),
             1 => (60usize..80).prop_map(|n| vec![b'y'; n]),
         ]
     }

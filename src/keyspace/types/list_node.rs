@@ -8,9 +8,11 @@
 //! of the node edits the front of one run. When a pop finds its run empty,
 //! half of the other run moves over (as in a deque made of two stacks), so
 //! every element moves a bounded number of times. Only the list's last node
-//! keeps a `rev` run; a node that stops being last is folded into `fwd`.
+//! keeps a `rev` run; a node that stops being last is folded into `fwd`
+//! (and cut to fit an allocator size class, see [`Node::seal`]).
 
 use super::list::End;
+use super::mem::class_floor;
 use super::packed::{Builder, Cursor, Elem, Packed};
 
 #[derive(Clone, Default)]
@@ -230,22 +232,37 @@ impl Node {
         }
     }
 
-    /// Folds `rev` into `fwd`, for a node that is no longer last.
-    pub(super) fn fold(&mut self) {
-        if self.rev.is_empty() {
-            return;
-        }
-        let mut builder = Builder::new();
+    /// Seals a last node that a new last node is about to follow: folds
+    /// `rev` into `fwd`, cut where the bytes fill the largest allocator size
+    /// class they reach, so the allocation wastes nothing. The elements past
+    /// the cut (a fifth at most, as size classes are that close) come back
+    /// as the start of the next node. The class is taken from the node's
+    /// bytes before folding: shared prefixes are the same either way round,
+    /// so the folded run is within an element of that size.
+    pub(super) fn seal(&mut self) -> Node {
+        let class = class_floor(self.byte_len());
+        let mut kept = Builder::new();
+        let mut rest = Builder::new();
         Decoded::with(|scratch| {
             self.for_each(scratch, |_, e| {
-                builder.push(e);
+                // The first element stays whatever its size; once one
+                // element has gone to the rest, all that follow go too.
+                if kept.count() == 0 {
+                    kept.push(e);
+                } else if rest.count() > 0 || !kept.push_within(e, class) {
+                    rest.push(e);
+                }
                 true
             })
         });
         *self = Node {
-            fwd: Packed::from_builder(builder),
+            fwd: Packed::from_builder(kept),
             rev: Packed::new(),
         };
+        Node {
+            fwd: Packed::from_builder(rest),
+            rev: Packed::new(),
+        }
     }
 
     /// Calls `f(i, element)` for `i` in `from..to`, in order from `dir`'s

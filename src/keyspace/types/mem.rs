@@ -39,6 +39,16 @@ pub(crate) fn malloc_size(size: usize) -> usize {
     (((w >> shift) + 1) << shift) * WORD
 }
 
+/// The largest size class that is at most `size` (0 below the smallest).
+pub(crate) fn class_floor(size: usize) -> usize {
+    // Classes are at most a quarter apart, so this is a short walk down.
+    let mut x = size & !(WORD - 1);
+    while x > 0 && malloc_size(x) != x {
+        x -= WORD;
+    }
+    x
+}
+
 /// Bytes allocated for a buffer of `capacity` bytes.
 pub(crate) fn vec_bytes(v: &Vec<u8>) -> usize {
     malloc_size(v.capacity())
@@ -63,6 +73,21 @@ mod tests {
         assert_eq!(malloc_size(4097), 5120);
         assert_eq!(malloc_size(LARGEST_BINNED), LARGEST_BINNED);
         assert_eq!(malloc_size(LARGEST_BINNED + 1), LARGEST_BINNED + OS_PAGE);
+    }
+
+    #[test]
+    fn class_floor_is_the_largest_class_not_above() {
+        assert_eq!(class_floor(0), 0);
+        assert_eq!(class_floor(7), 0);
+        assert_eq!(class_floor(8), 8);
+        assert_eq!(class_floor(31), 16);
+        assert_eq!(class_floor(1152), 1024);
+        assert_eq!(class_floor(1280), 1280);
+        for size in (1..20_000).step_by(7) {
+            let floor = class_floor(size);
+            assert!(floor <= size && (floor == 0 || malloc_size(floor) == floor));
+            assert!(malloc_size(floor + 1) > size || malloc_size(floor + 1) == malloc_size(size));
+        }
     }
 
     #[test]
