@@ -1273,13 +1273,12 @@ mod tests {
     #[test]
     fn nodes_sealed_at_the_back_waste_under_an_element_to_rounding() {
         let l = Limits::default();
+        let model: VecDeque<Vec<u8>> = (0..20_000u64)
+            .map(|i| format!("user:{}", i * 7_919 % 100_003).into_bytes())
+            .collect();
         let mut list = List::new();
-        let mut model = VecDeque::new();
-        for i in 0..20_000u64 {
-            let e = format!("user:{}", i * 7_919 % 100_003).into_bytes();
-            list.push(End::Back, &e, &l);
-            model.push_back(e);
-        }
+        let elements: Vec<&[u8]> = model.iter().map(Vec::as_slice).collect();
+        list.push_many(End::Back, &elements, &l);
         check(&list, &model, &l);
         let nodes: Vec<&Node> = list.nodes.iter().collect();
         let (_, sealed) = nodes.split_last().unwrap();

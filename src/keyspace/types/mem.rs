@@ -60,29 +60,31 @@ mod tests {
 
     #[test]
     fn small_sizes_round_to_16_bytes_then_to_quarter_powers_of_two() {
-        assert_eq!(malloc_size(0), 0);
-        assert_eq!(malloc_size(1), 8);
-        assert_eq!(malloc_size(8), 8);
-        assert_eq!(malloc_size(9), 16);
-        assert_eq!(malloc_size(17), 32);
-        assert_eq!(malloc_size(33), 48);
-        assert_eq!(malloc_size(64), 64);
-        assert_eq!(malloc_size(65), 80);
-        assert_eq!(malloc_size(81), 96);
-        assert_eq!(malloc_size(129), 160);
-        assert_eq!(malloc_size(4097), 5120);
-        assert_eq!(malloc_size(LARGEST_BINNED), LARGEST_BINNED);
-        assert_eq!(malloc_size(LARGEST_BINNED + 1), LARGEST_BINNED + OS_PAGE);
+        let cases = [
+            (0, 0),
+            (1, 8),
+            (8, 8),
+            (9, 16),
+            (17, 32),
+            (33, 48),
+            (64, 64),
+            (65, 80),
+            (81, 96),
+            (129, 160),
+            (4097, 5120),
+            (LARGEST_BINNED, LARGEST_BINNED),
+            (LARGEST_BINNED + 1, LARGEST_BINNED + OS_PAGE),
+        ];
+        for (size, class) in cases {
+            assert_eq!(malloc_size(size), class, "size {size}");
+        }
     }
 
     #[test]
     fn class_floor_is_the_largest_class_not_above() {
-        assert_eq!(class_floor(0), 0);
-        assert_eq!(class_floor(7), 0);
-        assert_eq!(class_floor(8), 8);
-        assert_eq!(class_floor(31), 16);
-        assert_eq!(class_floor(1152), 1024);
-        assert_eq!(class_floor(1280), 1280);
+        for (size, floor) in [(0, 0), (7, 0), (8, 8), (31, 16), (1152, 1024), (1280, 1280)] {
+            assert_eq!(class_floor(size), floor, "size {size}");
+        }
         for size in (1..20_000).step_by(7) {
             let floor = class_floor(size);
             assert!(floor <= size && (floor == 0 || malloc_size(floor) == floor));
