@@ -4,8 +4,12 @@
 //! allocation), integers are stored as integers (Redis's `int` encoding),
 //! longer strings take one exact-size allocation, and strings that have been
 //! modified in place (APPEND, SETRANGE) switch to a growable buffer, as
-//! Redis switches them to `raw`. Collection types will join as variants
-//! holding one pointer each, so the enum stays 24 bytes.
+//! Redis switches them to `raw`. Collections are variants holding one
+//! pointer each (their encodings live in `types/`), so the enum stays 24
+//! bytes.
+
+use super::types::hash::Hash;
+use super::types::list::List;
 
 const INLINE_CAP: usize = 22;
 /// Redis keeps strings up to this length in the `embstr` encoding.
@@ -19,18 +23,24 @@ pub enum Value {
     Inline { len: u8, buf: [u8; INLINE_CAP] },
     Heap(Box<[u8]>),
     Raw(Box<Vec<u8>>),
+    List(Box<List>),
+    Hash(Box<Hash>),
 }
 
 /// The Redis type name of a value, as TYPE reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     String,
+    List,
+    Hash,
 }
 
 impl Kind {
     pub fn name(self) -> &'static str {
         match self {
             Kind::String => "string",
+            Kind::List => "list",
+            Kind::Hash => "hash",
         }
     }
 }
@@ -81,12 +91,56 @@ impl Value {
     }
 
     pub fn kind(&self) -> Kind {
-        Kind::String
+        match self {
+            Value::Int(_) | Value::Inline { .. } | Value::Heap(_) | Value::Raw(_) => Kind::String,
+            Value::List(_) => Kind::List,
+            Value::Hash(_) => Kind::Hash,
+        }
     }
 
     /// A collection with no elements left: the keyspace removes such keys.
     pub fn is_empty_collection(&self) -> bool {
-        false
+        match self {
+            Value::List(l) => l.is_empty(),
+            Value::Hash(h) => h.is_empty(),
+            _ => false,
+        }
+    }
+
+    pub fn new_list() -> Value {
+        Value::List(Box::default())
+    }
+
+    pub fn new_hash() -> Value {
+        Value::Hash(Box::new(Hash::new()))
+    }
+
+    pub fn as_list(&self) -> Option<&List> {
+        match self {
+            Value::List(l) => Some(l),
+            _ => None,
+        }
+    }
+
+    pub fn as_list_mut(&mut self) -> Option<&mut List> {
+        match self {
+            Value::List(l) => Some(l),
+            _ => None,
+        }
+    }
+
+    pub fn as_hash(&self) -> Option<&Hash> {
+        match self {
+            Value::Hash(h) => Some(h),
+            _ => None,
+        }
+    }
+
+    pub fn as_hash_mut(&mut self) -> Option<&mut Hash> {
+        match self {
+            Value::Hash(h) => Some(h),
+            _ => None,
+        }
     }
 
     pub fn is_string(&self) -> bool {
@@ -100,16 +154,18 @@ impl Value {
             Value::Inline { len, buf } => StrBytes::Borrowed(&buf[..*len as usize]),
             Value::Heap(b) => StrBytes::Borrowed(b),
             Value::Raw(v) => StrBytes::Borrowed(v),
+            Value::List(_) | Value::Hash(_) => return None,
         })
     }
 
-    /// Length of the string value in bytes (STRLEN).
+    /// Length of the string value in bytes (STRLEN); 0 for other types.
     pub fn str_len(&self) -> usize {
         match self {
             Value::Int(v) => itoa::Buffer::new().format(*v).len(),
             Value::Inline { len, .. } => *len as usize,
             Value::Heap(b) => b.len(),
             Value::Raw(v) => v.len(),
+            Value::List(_) | Value::Hash(_) => 0,
         }
     }
 
@@ -132,6 +188,8 @@ impl Value {
             Value::Inline { .. } => "embstr",
             Value::Heap(b) if b.len() <= EMBSTR_MAX => "embstr",
             Value::Heap(_) | Value::Raw(_) => "raw",
+            Value::List(l) => l.encoding_name(),
+            Value::Hash(h) => h.encoding_name(),
         }
     }
 
@@ -141,6 +199,8 @@ impl Value {
             Value::Int(_) | Value::Inline { .. } => 0,
             Value::Heap(b) => b.len(),
             Value::Raw(v) => v.capacity() + std::mem::size_of::<Vec<u8>>(),
+            Value::List(l) => l.heap_bytes(),
+            Value::Hash(h) => h.heap_bytes(),
         }
     }
 }
