@@ -37,3 +37,8 @@ impl Default for Limits {
         }
     }
 }
+
+mod codec;
+mod member;
+pub mod set;
+mod table;
