@@ -1,5 +1,7 @@
-//! Byte-level codecs shared by the packed encodings: LEB128 varints and
-//! buffer growth helpers.
+//! Byte-level codecs shared by the packed encodings: LEB128 varints (read
+//! forwards), their mirror image (read backwards from an entry's end, so a
+//! packed sequence can be walked in both directions, like a listpack's
+//! back-length), and buffer growth helpers.
 //!
 //! Every reader here walks buffers this crate wrote; an out-of-bounds read
 //! would be a bug in the writer, not a reaction to client input.
@@ -33,6 +35,32 @@ pub(crate) fn get_varint(bytes: &[u8], mut pos: usize) -> (u64, usize) {
     }
 }
 
+/// Appends `v` so that [`get_back_varint`] can read it from its end: the
+/// groups in reverse order, high bit set on all but the first byte.
+pub(crate) fn put_back_varint(out: &mut Vec<u8>, v: u64) {
+    let len = varint_len(v);
+    for i in (0..len).rev() {
+        let group = (v >> (7 * i)) as u8 & 0x7f;
+        out.push(if i + 1 == len { group } else { group | 0x80 });
+    }
+}
+
+/// Reads a back-varint ending just before `end`; returns the value and the
+/// position where it starts.
+pub(crate) fn get_back_varint(bytes: &[u8], mut end: usize) -> (u64, usize) {
+    let mut v = 0u64;
+    let mut shift = 0;
+    loop {
+        end -= 1;
+        let b = bytes[end];
+        v |= u64::from(b & 0x7f) << shift;
+        if b < 0x80 {
+            return (v, end);
+        }
+        shift += 7;
+    }
+}
+
 /// Reserves room for `additional` more elements, growing by half the
 /// current capacity at least: amortised O(1) appends with a quarter of the
 /// slack doubling leaves on average.
@@ -57,6 +85,30 @@ pub(crate) fn splice_exact(buf: &mut Box<[u8]>, at: usize, remove: usize, insert
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn varints_round_trip_both_ways(values in proptest::collection::vec(any::<u64>(), 0..20)) {
+            let mut buf = Vec::new();
+            for &v in &values {
+                let start = buf.len();
+                put_varint(&mut buf, v);
+                prop_assert_eq!(buf.len() - start, varint_len(v));
+                put_back_varint(&mut buf, v);
+            }
+            let mut pos = 0;
+            for &v in &values {
+                let (got, after) = get_varint(&buf, pos);
+                prop_assert_eq!(got, v);
+                let back_end = after + varint_len(v);
+                let (back, back_start) = get_back_varint(&buf, back_end);
+                prop_assert_eq!((back, back_start), (v, after));
+                pos = back_end;
+            }
+            prop_assert_eq!(pos, buf.len());
+        }
+    }
 
     #[test]
     fn small_numbers_take_one_byte() {

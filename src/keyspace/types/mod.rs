@@ -40,5 +40,8 @@ impl Default for Limits {
 
 mod codec;
 mod member;
+#[cfg(test)]
+mod memory_report;
 pub mod set;
 mod table;
+pub mod zset;

@@ -49,16 +49,19 @@ pub(crate) fn hash_int(v: i64) -> u64 {
     hash_state().hash_one(v)
 }
 
-/// The hash of a member given as bytes: canonical integers (Redis's
+/// The hash of a byte string.
+pub(crate) fn hash_bytes(bytes: &[u8]) -> u64 {
+    let mut hasher = hash_state().build_hasher();
+    hasher.write(bytes);
+    hasher.finish()
+}
+
+/// The hash of a set member given as bytes: canonical integers (Redis's
 /// `string2ll` spelling) hash as [`hash_int`] of their value.
 pub(crate) fn hash_member(bytes: &[u8]) -> u64 {
     match parse_i64(bytes) {
         Some(v) => hash_int(v),
-        None => {
-            let mut hasher = hash_state().build_hasher();
-            hasher.write(bytes);
-            hasher.finish()
-        }
+        None => hash_bytes(bytes),
     }
 }
 

@@ -1,0 +1,98 @@
+//! Bytes per member of the set and sorted-set benchmark shapes, from
+//! `heap_bytes()` plus each value's inline size (the keyspace boxes it).
+//! Run with:
+//!
+//! ```text
+//! cargo test --lib keyspace::types::memory_report -- --ignored --nocapture
+//! ```
+//!
+//! Redis 7.2's figures (RSS per member from the benchmark tool, so they
+//! include its per-key overhead, which these do not) are printed alongside.
+
+use rand::rngs::SmallRng;
+use rand::{RngExt, SeedableRng};
+
+use super::Limits;
+use super::set::Set;
+use super::zset::ZSet;
+
+fn report(shape: &str, bytes: usize, members: usize, redis: f64) -> f64 {
+    let per = bytes as f64 / members as f64;
+    println!(
+        "{shape:<38} {per:>6.2} B/member  (Redis {redis:>5.1}, ratio {:.3})",
+        per / redis
+    );
+    per
+}
+
+fn set_shape(sets: usize, members: usize, member: impl Fn(usize, usize) -> String) -> usize {
+    let limits = Limits::default();
+    (0..sets)
+        .map(|i| {
+            let mut set = Set::new_intset();
+            for j in 0..members {
+                set.add(member(i, j).as_bytes(), &limits);
+            }
+            set.heap_bytes() + size_of::<Set>()
+        })
+        .sum()
+}
+
+fn zset_shape(sets: usize, members: usize) -> usize {
+    let limits = Limits::default();
+    let mut rng = SmallRng::seed_from_u64(97);
+    (0..sets)
+        .map(|_| {
+            let mut z = ZSet::new();
+            for j in 0..members {
+                let text = format!("{:.4}", f64::from(rng.random_range(0..1_000_000u32)) / 97.0);
+                let score: f64 = text.parse().expect("a decimal");
+                z.insert(format!("m{j}").as_bytes(), score, &limits)
+                    .expect("far from full");
+            }
+            z.heap_bytes() + size_of::<ZSet>()
+        })
+        .sum()
+}
+
+#[test]
+#[ignore = "prints the benchmark shapes' memory; see the module docs"]
+fn memory_per_member_of_the_benchmark_shapes() {
+    let small = set_shape(10_000, 100, |i, j| (i * 100 + j).to_string());
+    let small = report("sets: 10k x 100 integers (intset)", small, 1_000_000, 5.3);
+    let large = set_shape(10, 100_000, |i, j| (i * 100_000 + j).to_string());
+    let large = report(
+        "sets: 10 x 100k integers (hashtable)",
+        large,
+        1_000_000,
+        57.0,
+    );
+    let small_z = report(
+        "zsets: 10k x 100 (listpack)",
+        zset_shape(10_000, 100),
+        1_000_000,
+        26.7,
+    );
+    let large_z = report(
+        "zsets: 10 x 100k (skiplist)",
+        zset_shape(10, 100_000),
+        1_000_000,
+        106.0,
+    );
+    let small_s = set_shape(10_000, 100, |i, j| format!("member:{}", i * 100 + j));
+    report(
+        "sets: 10k x 100 member:N (listpack)",
+        small_s,
+        1_000_000,
+        12.0,
+    );
+    let large_s = set_shape(10, 100_000, |i, j| format!("member:{}", i * 100_000 + j));
+    report(
+        "sets: 10 x 100k member:N (hashtable)",
+        large_s,
+        1_000_000,
+        57.0,
+    );
+    assert!(small <= 0.7 * 5.3 && large <= 0.5 * 57.0);
+    assert!(small_z <= 0.6 * 26.7 && large_z <= 0.55 * 106.0);
+}
