@@ -6,6 +6,8 @@
 //! Every reader here walks buffers this crate wrote; an out-of-bounds read
 //! would be a bug in the writer, not a reaction to client input.
 
+use super::mem::malloc_size;
+
 /// Appends `v` as LEB128: 7 bits per byte, high bit set on all but the last.
 pub(crate) fn put_varint(out: &mut Vec<u8>, mut v: u64) {
     while v >= 0x80 {
@@ -62,11 +64,15 @@ pub(crate) fn get_back_varint(bytes: &[u8], mut end: usize) -> (u64, usize) {
 }
 
 /// Reserves room for `additional` more elements, growing by half the
-/// current capacity at least: amortised O(1) appends with a quarter of the
-/// slack doubling leaves on average.
+/// current capacity at least (amortised O(1) appends with half the slack
+/// doubling leaves), up to the end of the allocator size class, which is
+/// paid for anyway.
 pub(crate) fn reserve_gently<T>(vec: &mut Vec<T>, additional: usize) {
     if vec.capacity() - vec.len() < additional {
-        vec.reserve_exact(additional.max(vec.capacity() / 2));
+        let wanted = vec.capacity() + additional.max(vec.capacity() / 2);
+        let size = size_of::<T>().max(1);
+        let class = malloc_size(wanted * size) / size;
+        vec.reserve_exact(class - vec.len());
     }
 }
 

@@ -20,6 +20,7 @@
 //! compaction (a walk over all slots) is paid for by the bytes it frees.
 
 use super::codec::{get_varint, put_varint, reserve_gently, varint_len};
+use super::mem::malloc_size;
 use super::table::Slot;
 
 /// Longest member stored inside its reference.
@@ -110,7 +111,7 @@ pub(crate) struct Arena {
 
 impl Arena {
     pub(crate) fn heap_bytes(&self) -> usize {
-        self.bytes.capacity()
+        malloc_size(self.bytes.capacity())
     }
 
     /// A reference to `member`, storing it in the arena if it is long.
@@ -262,7 +263,7 @@ mod tests {
         }
         arena.finish(c);
         assert_eq!(arena.bytes.len(), full / 10);
-        assert_eq!(arena.heap_bytes(), full / 10);
+        assert_eq!(arena.heap_bytes(), malloc_size(full / 10));
         for (m, r) in members.iter().zip(&refs).take(100) {
             assert_eq!(arena.get(r), &m[..]);
             assert!(arena.matches(*r, &Probe::new(m, hash_member(m))));

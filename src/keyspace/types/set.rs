@@ -4,12 +4,13 @@
 //! | encoding    | representation                          | bytes per member |
 //! |-------------|-----------------------------------------|------------------|
 //! | `intset`    | [`IntSet`]: sorted frame-of-reference   | 1, 2, 4 or 8 (the members' spread), + 9 per set |
-//! | `listpack`  | [`Listpack`]: `len, bytes` entries      | length + 1       |
+//! | `listpack`  | [`Listpack`]: front-coded entries       | 1 + the suffix not shared with the previous member (2 for `member:1042` after `member:1041`) |
 //! | `hashtable` | [`IntTable`] if every member is an integer: 4-byte offsets from a base (8 if they spread past 2^32) in an open-addressing table | 5 to 10 (4/load) |
 //! | `hashtable` | [`StrTable`] otherwise: 8-byte slots, members over 7 bytes in an arena | 10 to 20, + length + 1 if over 7 bytes |
 //!
 //! For comparison, Redis 7.2 takes about 5 bytes per member in an int32
-//! intset, 12 in a listpack and about 57 in a hashtable.
+//! intset, length + 2 in a listpack and about 57 in a hashtable.
+//! `heap_bytes` counts allocations at mimalloc's size classes.
 //!
 //! Conversions follow Redis 7.2 (`t_set.c`): an intset takes canonical
 //! integers (`string2ll` spelling) up to `set-max-intset-entries` (capped at
@@ -42,32 +43,80 @@ use rand::{Rng, RngExt};
 
 use self::ints::IntTable;
 use self::intset::IntSet;
-use self::listpack::{Entries, Listpack};
+use self::listpack::{Listpack, Members};
 use self::strs::StrTable;
 use super::Limits;
+use super::mem::malloc_size;
+use super::packed::Elem;
 use super::table::{DistinctDraw, Selection};
 use crate::util::num::parse_i64;
 
-/// A member as a set hands it out: an integer (from the integer encodings)
-/// or bytes. An integer stands for its decimal spelling.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// A member as a set hands it out: an integer (from the integer
+/// encodings), bytes borrowed from the set, or a listpack entry (assembled
+/// on the stack when front coded). An integer stands for its decimal
+/// spelling; equality and hashing go by the spelling.
+#[derive(Debug, Clone, Copy)]
 pub enum Member<'a> {
     Int(i64),
     Bytes(&'a [u8]),
+    Packed(Elem<'a>),
 }
 
 impl Member<'_> {
     /// Calls `f` with the member's bytes (an integer is formatted on the
     /// stack).
     pub fn with_bytes<T>(&self, f: impl FnOnce(&[u8]) -> T) -> T {
-        match *self {
-            Member::Int(v) => f(itoa::Buffer::new().format(v).as_bytes()),
+        match self {
+            Member::Int(v) => f(IntText::new(*v).as_ref()),
             Member::Bytes(b) => f(b),
+            Member::Packed(e) => f(e),
         }
     }
 
     pub fn to_vec(&self) -> Vec<u8> {
         self.with_bytes(<[u8]>::to_vec)
+    }
+}
+
+impl PartialEq for Member<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Member::Int(a), Member::Int(b)) => a == b,
+            _ => self.with_bytes(|a| other.with_bytes(|b| a == b)),
+        }
+    }
+}
+
+impl Eq for Member<'_> {}
+
+impl std::hash::Hash for Member<'_> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.with_bytes(|b| b.hash(state));
+    }
+}
+
+/// An integer's decimal spelling, on the stack.
+struct IntText {
+    buf: [u8; 20],
+    len: u8,
+}
+
+impl IntText {
+    fn new(v: i64) -> Self {
+        let mut itoa = itoa::Buffer::new();
+        let text = itoa.format(v).as_bytes();
+        let mut buf = [0; 20];
+        buf[..text.len()].copy_from_slice(text);
+        IntText {
+            buf,
+            len: text.len() as u8,
+        }
+    }
+}
+
+impl AsRef<[u8]> for IntText {
+    fn as_ref(&self) -> &[u8] {
+        &self.buf[..usize::from(self.len)]
     }
 }
 
@@ -96,7 +145,7 @@ fn max_listpack_entries(limits: &Limits) -> usize {
 
 /// Decimal length of `v`, sign included (Redis's `sdigits10`).
 fn decimal_len(v: i64) -> usize {
-    itoa::Buffer::new().format(v).len()
+    usize::from(IntText::new(v).len)
 }
 
 impl Set {
@@ -158,8 +207,8 @@ impl Set {
         match &self.repr {
             Repr::Intset(s) => s.heap_bytes(),
             Repr::Listpack(s) => s.heap_bytes(),
-            Repr::Ints(t) => size_of::<IntTable>() + t.heap_bytes(),
-            Repr::Strs(t) => size_of::<StrTable>() + t.heap_bytes(),
+            Repr::Ints(t) => malloc_size(size_of::<IntTable>()) + t.heap_bytes(),
+            Repr::Strs(t) => malloc_size(size_of::<StrTable>()) + t.heap_bytes(),
         }
     }
 
@@ -189,11 +238,9 @@ impl Set {
                 Some(v) => self.add_int(v, limits),
                 None => {
                     if Self::intset_fits_listpack(s, member, limits) {
-                        let mut lp = Listpack::default();
-                        for v in s.iter() {
-                            lp.push(itoa::Buffer::new().format(v).as_bytes());
-                        }
-                        lp.push(member);
+                        let texts: Vec<IntText> = s.iter().map(IntText::new).collect();
+                        let members = texts.iter().map(AsRef::as_ref);
+                        let lp = Listpack::from_members(members.chain([member]));
                         self.repr = Repr::Listpack(lp);
                     } else {
                         let capacity_for = s.len() + 1;
@@ -204,19 +251,17 @@ impl Set {
                 }
             },
             Repr::Listpack(s) => {
-                if s.contains(member) {
-                    return false;
-                }
                 if s.len() < max_listpack_entries(limits)
                     && member.len() <= limits.set_max_listpack_value
                 {
-                    s.push(member);
-                } else {
-                    let capacity_for = s.len() + 1;
-                    self.convert_to_hashtable(capacity_for, Some(member));
-                    self.add(member, limits);
+                    return s.insert(member);
                 }
-                true
+                if s.contains(member) {
+                    return false;
+                }
+                let capacity_for = s.len() + 1;
+                self.convert_to_hashtable(capacity_for, Some(member));
+                self.add(member, limits)
             }
             Repr::Ints(t) => match parse_i64(member) {
                 Some(v) => t.insert(v),
@@ -261,7 +306,7 @@ impl Set {
                 added
             }
             Repr::Ints(t) => t.insert(v),
-            _ => self.add(itoa::Buffer::new().format(v).as_bytes(), limits),
+            _ => self.add(IntText::new(v).as_ref(), limits),
         }
     }
 
@@ -275,8 +320,8 @@ impl Set {
                 let members: Vec<i64> = s.iter().collect();
                 Repr::Ints(Box::new(IntTable::from_members(&members, capacity_for)))
             }
-            Repr::Listpack(s) if incoming_is_int && s.iter().all(|m| parse_i64(m).is_some()) => {
-                let members: Vec<i64> = s.iter().filter_map(parse_i64).collect();
+            Repr::Listpack(s) if incoming_is_int && s.iter().all(|m| parse_i64(&m).is_some()) => {
+                let members: Vec<i64> = s.iter().filter_map(|m| parse_i64(&m)).collect();
                 Repr::Ints(Box::new(IntTable::from_members(&members, capacity_for)))
             }
             Repr::Ints(_) | Repr::Strs(_) => return,
@@ -342,7 +387,7 @@ impl Set {
             .iter()
             .map(|m| match m {
                 Member::Int(v) => Some(v),
-                Member::Bytes(b) => parse_i64(b),
+                _ => m.with_bytes(parse_i64),
             })
             .collect();
         match members {
@@ -357,7 +402,7 @@ impl Set {
     pub fn iter(&self) -> Iter<'_> {
         let inner = match &self.repr {
             Repr::Intset(s) => IterInner::Intset(s, 0),
-            Repr::Listpack(s) => IterInner::Listpack(s.entries()),
+            Repr::Listpack(s) => IterInner::Listpack(s.iter()),
             Repr::Ints(_) | Repr::Strs(_) => IterInner::Slots(self, 0),
         };
         Iter {
@@ -424,7 +469,7 @@ impl Set {
         }
         match &self.repr {
             Repr::Intset(s) => Some(Member::Int(s.get(rng.random_range(0..s.len())))),
-            Repr::Listpack(s) => s.nth(rng.random_range(0..s.len())).map(Member::Bytes),
+            Repr::Listpack(s) => s.get(rng.random_range(0..s.len())).map(Member::Packed),
             _ => self
                 .random_slot(rng)
                 .and_then(|index| self.slot_member(index)),
@@ -442,7 +487,7 @@ impl Set {
             set: self,
             rng,
             left: if self.is_empty() { 0 } else { count },
-            offsets: None,
+            entries: None,
         }
     }
 
@@ -456,7 +501,7 @@ impl Set {
     ) -> RandomDistinct<'a, R> {
         let draw = match &self.repr {
             Repr::Intset(_) => Draw::Small(Selection::new(count, self.len()), 0),
-            Repr::Listpack(s) => Draw::Entries(Selection::new(count, s.len()), s.entries()),
+            Repr::Listpack(s) => Draw::Entries(Selection::new(count, s.len()), s.iter()),
             _ => Draw::Large(DistinctDraw::new(count, self.len(), self.len())),
         };
         RandomDistinct {
@@ -483,10 +528,9 @@ impl Set {
                 Some(out)
             }
             Repr::Listpack(s) => {
-                let entry = s.nth_entry(rng.random_range(0..s.len()))?;
-                let out = f(Member::Bytes(entry.member));
-                let (start, end) = (entry.start, entry.end);
-                s.remove_entry(start, end);
+                let index = rng.random_range(0..s.len());
+                let out = f(Member::Packed(s.get(index)?));
+                s.remove_at(index);
                 Some(out)
             }
             _ => {
@@ -525,7 +569,7 @@ impl Set {
             Repr::Listpack(s) => s.retain(|m| {
                 let popped = selection.take(rng);
                 if popped {
-                    f(Member::Bytes(m));
+                    f(Member::Packed(m));
                 }
                 !popped
             }),
@@ -561,7 +605,7 @@ pub struct Iter<'a> {
 
 enum IterInner<'a> {
     Intset(&'a IntSet, usize),
-    Listpack(Entries<'a>),
+    Listpack(Members<'a>),
     /// A hashtable set and the next slot to look at.
     Slots(&'a Set, usize),
 }
@@ -578,7 +622,7 @@ impl<'a> Iterator for Iter<'a> {
                 *next += 1;
                 Member::Int(s.get(*next - 1))
             }
-            IterInner::Listpack(entries) => Member::Bytes(entries.next()?.member),
+            IterInner::Listpack(members) => Member::Packed(members.next()?),
             IterInner::Slots(set, next) => loop {
                 let index = *next;
                 *next += 1;
@@ -606,8 +650,8 @@ pub struct RandomMembers<'a, R: ?Sized> {
     set: &'a Set,
     rng: &'a mut R,
     left: usize,
-    /// Entry offsets of a listpack, found once so each draw is O(1).
-    offsets: Option<Vec<usize>>,
+    /// A listpack's members, decoded once so each draw is O(1).
+    entries: Option<Vec<Elem<'a>>>,
 }
 
 impl<'a, R: Rng + ?Sized> Iterator for RandomMembers<'a, R> {
@@ -617,9 +661,10 @@ impl<'a, R: Rng + ?Sized> Iterator for RandomMembers<'a, R> {
         self.left = self.left.checked_sub(1)?;
         match &self.set.repr {
             Repr::Listpack(s) => {
-                let offsets = self.offsets.get_or_insert_with(|| s.offsets());
-                let start = offsets[self.rng.random_range(0..offsets.len())];
-                Some(Member::Bytes(s.member_at(start)))
+                let entries = self.entries.get_or_insert_with(|| s.iter().collect());
+                Some(Member::Packed(
+                    entries[self.rng.random_range(0..entries.len())],
+                ))
             }
             _ => self.set.random_member(self.rng),
         }
@@ -640,7 +685,7 @@ pub struct RandomDistinct<'a, R: ?Sized> {
 enum Draw<'a> {
     /// Selection over an intset's positions, and the next position.
     Small(Selection, usize),
-    Entries(Selection, Entries<'a>),
+    Entries(Selection, Members<'a>),
     Large(DistinctDraw),
 }
 
@@ -659,11 +704,11 @@ impl<'a, R: Rng + ?Sized> Iterator for RandomDistinct<'a, R> {
                 }
                 None
             }
-            (Draw::Entries(selection, entries), _) => {
+            (Draw::Entries(selection, members), _) => {
                 while selection.remaining() > 0 {
-                    let entry = entries.next()?;
+                    let member = members.next()?;
                     if selection.take(self.rng) {
-                        return Some(Member::Bytes(entry.member));
+                        return Some(Member::Packed(member));
                     }
                 }
                 None

@@ -2,7 +2,7 @@
 //! sorted-set encodings, plus the member hash they all share.
 //!
 //! A slot is one plain word (`u32`, `u64` or an 8-byte member reference)
-//! whose all-zero value means vacant, so the table costs exactly
+//! whose all-zero value means vacant, so the table costs one allocation of
 //! `capacity * size_of::<T>()` bytes: no per-entry header, no pointer, no
 //! control bytes. The table does not know how to hash its slots; every
 //! method that may move slots takes a `home` closure that recomputes a slot's
@@ -32,6 +32,7 @@ use std::sync::OnceLock;
 use ahash::RandomState;
 use rand::{Rng, RngExt};
 
+use super::mem::malloc_size;
 use crate::util::num::parse_i64;
 
 /// The process-wide seeded hasher: clients cannot precompute colliding
@@ -135,7 +136,7 @@ impl<T: Slot> Table<T> {
     }
 
     pub(crate) fn heap_bytes(&self) -> usize {
-        std::mem::size_of_val::<[T]>(&self.slots)
+        malloc_size(std::mem::size_of_val::<[T]>(&self.slots))
     }
 
     fn mask(&self) -> usize {

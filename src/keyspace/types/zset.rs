@@ -41,6 +41,7 @@ use rand::{Rng, RngExt};
 use self::large::Large;
 use self::listpack::Listpack;
 use super::Limits;
+use super::mem::malloc_size;
 use super::table::{DistinctDraw, Selection};
 use crate::util::num::parse_f64_range_bound;
 
@@ -320,7 +321,7 @@ impl ZSet {
     pub fn heap_bytes(&self) -> usize {
         match &self.repr {
             Repr::Listpack(lp) => lp.heap_bytes(),
-            Repr::Skiplist(l) => size_of::<Large>() + l.heap_bytes(),
+            Repr::Skiplist(l) => malloc_size(size_of::<Large>()) + l.heap_bytes(),
         }
     }
 

@@ -11,6 +11,7 @@
 //! Iteration is ascending, as SMEMBERS shows for Redis's intsets.
 
 use crate::keyspace::types::codec::splice_exact;
+use crate::keyspace::types::mem::malloc_size;
 
 const HEADER: usize = 9;
 
@@ -48,7 +49,7 @@ impl IntSet {
     }
 
     pub(crate) fn heap_bytes(&self) -> usize {
-        self.buf.len()
+        malloc_size(self.buf.len())
     }
 
     fn width(&self) -> usize {
@@ -221,7 +222,7 @@ mod tests {
             assert!(s.insert(v));
         }
         assert!(!s.insert(1050));
-        assert_eq!(s.heap_bytes(), HEADER + 100);
+        assert_eq!(s.heap_bytes(), malloc_size(HEADER + 100));
         assert_eq!(
             s.iter().collect::<Vec<_>>(),
             (1000..1100).collect::<Vec<_>>()
@@ -275,7 +276,7 @@ mod tests {
             model.retain(|v| v % 2 == 0);
             prop_assert!(s.len() <= len);
             prop_assert_eq!(s.iter().collect::<Vec<_>>(), model.iter().copied().collect::<Vec<_>>());
-            prop_assert_eq!(s.heap_bytes(), if model.is_empty() { 0 } else { HEADER + s.len() * s.width() });
+            prop_assert_eq!(s.heap_bytes(), if model.is_empty() { 0 } else { malloc_size(HEADER + s.len() * s.width()) });
         }
     }
 }

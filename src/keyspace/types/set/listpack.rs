@@ -1,191 +1,126 @@
 //! `Listpack`: the small set with string members (Redis 7.2's `listpack`
-//! set encoding).
+//! set encoding), as a front-coded [`Packed`] sequence.
 //!
-//! One exact-size allocation of `varint length, bytes` entries in insertion
-//! order (the order Redis's listpack sets show in SMEMBERS; a removal closes
-//! the gap). `member:123` costs 11 bytes, where a Redis listpack entry takes
-//! 12. Lookups are linear scans that skip entries of another length without
-//! reading them, as fits at most `set-max-listpack-entries` members.
+//! Members are kept in insertion order (the order Redis's listpack sets
+//! show in SMEMBERS; a removal closes the gap), each coded against the one
+//! before it: `member:1042` after `member:1041` costs 2 bytes, an unrelated
+//! 10-byte member 11, where a Redis listpack entry takes 12. Lookups are
+//! linear scans that do not assemble members ([`Cursor::find`]), as fits
+//! at most `set-max-listpack-entries` members.
 
-use crate::keyspace::types::codec::{get_varint, put_varint, splice_exact, varint_len};
+use crate::keyspace::types::packed::{Builder, Cursor, Elem, Packed};
 
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub(crate) struct Listpack {
-    buf: Box<[u8]>,
-    /// Kept so `len` is O(1); limits bound it far below `u32::MAX`.
-    count: u32,
-}
-
-/// An entry: where it starts and ends in the buffer, and its member.
-#[derive(Clone, Copy)]
-pub(crate) struct Entry<'a> {
-    pub(crate) start: usize,
-    pub(crate) end: usize,
-    pub(crate) member: &'a [u8],
-}
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Listpack(Packed<1>);
 
 impl Listpack {
+    /// A listpack of `members` (distinct), in that order.
+    pub(crate) fn from_members<'a>(members: impl IntoIterator<Item = &'a [u8]>) -> Self {
+        let mut builder = Builder::new();
+        for m in members {
+            builder.push(m);
+        }
+        Listpack(Packed::from_builder(builder))
+    }
+
     pub(crate) fn heap_bytes(&self) -> usize {
-        self.buf.len()
+        self.0.heap_bytes()
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.count as usize
+        self.0.len()
     }
 
-    /// Entries in order.
-    pub(crate) fn entries(&self) -> Entries<'_> {
-        Entries {
-            buf: &self.buf,
-            pos: 0,
-            left: self.len(),
-        }
-    }
-
-    pub(crate) fn iter(&self) -> impl ExactSizeIterator<Item = &[u8]> + '_ {
-        self.entries().map(|e| e.member)
-    }
-
-    pub(crate) fn find(&self, member: &[u8]) -> Option<Entry<'_>> {
-        let mut pos = 0;
-        while pos < self.buf.len() {
-            let (len, start) = get_varint(&self.buf, pos);
-            let end = start + len as usize;
-            if len as usize == member.len() && &self.buf[start..end] == member {
-                return Some(Entry {
-                    start: pos,
-                    end,
-                    member: &self.buf[start..end],
-                });
-            }
-            pos = end;
-        }
-        None
+    pub(crate) fn iter(&self) -> Members<'_> {
+        Members(self.0.cursor())
     }
 
     pub(crate) fn contains(&self, member: &[u8]) -> bool {
-        self.find(member).is_some()
+        self.0.cursor().find(member)
     }
 
-    /// Appends a member the caller knows is absent.
-    pub(crate) fn push(&mut self, member: &[u8]) {
-        let mut entry = Vec::with_capacity(varint_len(member.len() as u64) + member.len());
-        put_varint(&mut entry, member.len() as u64);
-        entry.extend_from_slice(member);
-        let end = self.buf.len();
-        splice_exact(&mut self.buf, end, 0, &entry);
-        self.count += 1;
+    /// Appends `member` unless it is there already (one walk either way).
+    pub(crate) fn insert(&mut self, member: &[u8]) -> bool {
+        let mut cursor = self.0.cursor();
+        if cursor.find(member) {
+            return false;
+        }
+        let end = cursor.into_position();
+        self.0.splice(&end, 0, &[member]);
+        true
     }
 
     /// Removes `member`; false if it was not there.
     pub(crate) fn remove(&mut self, member: &[u8]) -> bool {
-        let Some(entry) = self.find(member) else {
+        let mut cursor = self.0.cursor();
+        if !cursor.find(member) {
             return false;
-        };
-        let (start, end) = (entry.start, entry.end);
-        self.remove_entry(start, end);
+        }
+        let at = cursor.into_position();
+        self.0.splice(&at, 1, &[]);
         true
     }
 
-    /// Removes the entry spanning `start..end` (from an [`Entry`]).
-    pub(crate) fn remove_entry(&mut self, start: usize, end: usize) {
-        splice_exact(&mut self.buf, start, end - start, &[]);
-        self.count -= 1;
+    pub(crate) fn get(&self, index: usize) -> Option<Elem<'_>> {
+        self.0.get(index)
     }
 
-    /// The `index`th entry (linear).
-    pub(crate) fn nth_entry(&self, index: usize) -> Option<Entry<'_>> {
-        self.entries().nth(index)
-    }
-
-    /// The `index`th member (linear).
-    pub(crate) fn nth(&self, index: usize) -> Option<&[u8]> {
-        self.nth_entry(index).map(|e| e.member)
-    }
-
-    /// Where each entry starts, for repeated random access.
-    pub(crate) fn offsets(&self) -> Vec<usize> {
-        self.entries().map(|e| e.start).collect()
-    }
-
-    /// The member of the entry starting at `start` (from [`Self::offsets`]).
-    pub(crate) fn member_at(&self, start: usize) -> &[u8] {
-        let (len, from) = get_varint(&self.buf, start);
-        &self.buf[from..from + len as usize]
+    pub(crate) fn remove_at(&mut self, index: usize) {
+        self.0.remove(index, 1);
     }
 
     /// Keeps the members for which `keep` holds, in one rewrite.
-    pub(crate) fn retain(&mut self, mut keep: impl FnMut(&[u8]) -> bool) {
-        let mut kept = Vec::with_capacity(self.buf.len());
-        let mut count = 0;
-        for entry in self.entries() {
-            if keep(entry.member) {
-                kept.extend_from_slice(&self.buf[entry.start..entry.end]);
-                count += 1;
+    pub(crate) fn retain(&mut self, mut keep: impl FnMut(Elem<'_>) -> bool) {
+        let mut builder = Builder::new();
+        for m in self.iter() {
+            if keep(m) {
+                builder.push(&m);
             }
         }
-        if count != self.count {
-            self.buf = kept.into_boxed_slice();
-            self.count = count;
+        if builder.count() != self.len() {
+            *self = Listpack(Packed::from_builder(builder));
         }
     }
 }
 
-/// Iterator over a listpack's entries.
-pub(crate) struct Entries<'a> {
-    buf: &'a [u8],
-    pos: usize,
-    left: usize,
-}
+/// The members in order.
+pub(crate) struct Members<'a>(Cursor<'a, 1>);
 
-impl<'a> Iterator for Entries<'a> {
-    type Item = Entry<'a>;
+impl<'a> Iterator for Members<'a> {
+    type Item = Elem<'a>;
 
-    fn next(&mut self) -> Option<Entry<'a>> {
-        if self.left == 0 {
-            return None;
-        }
-        let (len, start) = get_varint(self.buf, self.pos);
-        let end = start + len as usize;
-        let entry = Entry {
-            start: self.pos,
-            end,
-            member: &self.buf[start..end],
-        };
-        self.pos = end;
-        self.left -= 1;
-        Some(entry)
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        (self.left, Some(self.left))
+    fn next(&mut self) -> Option<Elem<'a>> {
+        self.0.next_elem()
     }
 }
-
-impl ExactSizeIterator for Entries<'_> {}
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    fn members(lp: &Listpack) -> Vec<Vec<u8>> {
+        lp.iter().map(|m| m.to_vec()).collect()
+    }
+
     #[test]
-    fn keeps_insertion_order_and_costs_length_plus_one() {
+    fn keeps_insertion_order_and_front_codes_neighbours() {
         let mut lp = Listpack::default();
-        for m in [&b"member:1"[..], b"", b"\0\xff", b"member:2"] {
-            lp.push(m);
+        for i in 0..100 {
+            assert!(lp.insert(format!("member:{}", 1000 + i).as_bytes()));
         }
-        assert_eq!(lp.heap_bytes(), 9 + 1 + 3 + 9);
-        assert!(lp.remove(b""));
-        assert!(!lp.remove(b""));
+        assert!(!lp.insert(b"member:1050"));
+        assert!(lp.heap_bytes() < 100 * 4, "{}", lp.heap_bytes());
+        assert!(lp.remove(b"member:1000"));
+        assert!(!lp.remove(b"member:1000"));
+        assert_eq!(members(&lp)[0], b"member:1001");
         assert_eq!(
-            lp.iter().collect::<Vec<_>>(),
-            [&b"member:1"[..], b"\0\xff", b"member:2"]
+            lp.get(98).map(|m| m.to_vec()),
+            Some(b"member:1099".to_vec())
         );
-        assert_eq!(lp.nth(2), Some(&b"member:2"[..]));
-        assert_eq!(lp.nth(3), None);
-        let offsets = lp.offsets();
-        assert_eq!(lp.member_at(offsets[1]), b"\0\xff");
+        assert!(lp.get(99).is_none());
+        lp.remove_at(0);
+        assert_eq!(members(&lp)[0], b"member:1002");
     }
 
     proptest! {
@@ -201,21 +136,23 @@ mod tests {
             for (add, m) in ops {
                 let present = model.contains(&m);
                 prop_assert_eq!(lp.contains(&m), present);
-                if add && !present {
-                    lp.push(&m);
-                    model.push(m);
-                } else if !add {
+                if add {
+                    prop_assert_eq!(lp.insert(&m), !present);
+                    if !present {
+                        model.push(m);
+                    }
+                } else {
                     prop_assert_eq!(lp.remove(&m), present);
                     model.retain(|x| x != &m);
                 }
                 prop_assert_eq!(lp.len(), model.len());
             }
-            prop_assert_eq!(lp.iter().map(<[u8]>::to_vec).collect::<Vec<_>>(), model.clone());
+            prop_assert_eq!(members(&lp), model.clone());
             lp.retain(|m| m.len() != 1);
             model.retain(|m| m.len() != 1);
-            prop_assert_eq!(lp.iter().map(<[u8]>::to_vec).collect::<Vec<_>>(), model.clone());
-            let size: usize = model.iter().map(|m| m.len() + 1).sum();
-            prop_assert_eq!(lp.heap_bytes(), size);
+            prop_assert_eq!(members(&lp), model.clone());
+            let rebuilt = Listpack::from_members(model.iter().map(Vec::as_slice));
+            prop_assert_eq!(members(&rebuilt), model);
         }
     }
 }

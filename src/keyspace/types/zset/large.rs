@@ -23,6 +23,7 @@ use rand::Rng;
 use super::tree::Tree;
 use super::{ZSetFull, before};
 use crate::keyspace::types::codec::reserve_gently;
+use crate::keyspace::types::mem::malloc_size;
 use crate::keyspace::types::member::{Arena, MemberRef};
 use crate::keyspace::types::table::{Slot, Table, hash_bytes};
 
@@ -167,7 +168,7 @@ impl Large {
     }
 
     pub(crate) fn heap_bytes(&self) -> usize {
-        self.store.entries.capacity() * size_of::<Entry>()
+        malloc_size(self.store.entries.capacity() * size_of::<Entry>())
             + self.store.arena.heap_bytes()
             + self.index.heap_bytes()
             + self.tree.heap_bytes()

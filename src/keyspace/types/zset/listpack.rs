@@ -20,6 +20,7 @@ use crate::keyspace::types::codec::{
 };
 
 use super::before;
+use crate::keyspace::types::mem::malloc_size;
 
 const RAW_SCORE: u64 = 15;
 /// Codes from this one on are negative decimals.
@@ -119,7 +120,7 @@ impl Listpack {
     }
 
     pub(crate) fn heap_bytes(&self) -> usize {
-        self.buf.len()
+        malloc_size(self.buf.len())
     }
 
     pub(crate) fn iter(&self) -> Iter<'_> {

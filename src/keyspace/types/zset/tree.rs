@@ -15,6 +15,8 @@
 
 use std::mem;
 
+use crate::keyspace::types::mem::malloc_size;
+
 const LEAF_CAP: usize = 64;
 const INNER_CAP: usize = 32;
 const LEAF_MIN: usize = LEAF_CAP / 3;
@@ -77,9 +79,9 @@ impl Node {
 
     fn heap_bytes(&self) -> usize {
         match self {
-            Node::Leaf(ids) => ids.capacity() * mem::size_of::<u32>(),
+            Node::Leaf(ids) => malloc_size(ids.capacity() * mem::size_of::<u32>()),
             Node::Inner(children) => {
-                children.capacity() * mem::size_of::<Child>()
+                malloc_size(children.capacity() * mem::size_of::<Child>())
                     + children.iter().map(|c| c.node.heap_bytes()).sum::<usize>()
             }
         }
