@@ -80,10 +80,25 @@ pub(crate) fn reserve_gently<T>(vec: &mut Vec<T>, additional: usize) {
 /// `insert`: one allocation of the new size, as Redis reallocates its
 /// small encodings on every change.
 pub(crate) fn splice_exact(buf: &mut Box<[u8]>, at: usize, remove: usize, insert: &[u8]) {
+    splice_with(buf, at, remove, insert.len(), |out| {
+        out.extend_from_slice(insert)
+    });
+}
+
+/// Like [`splice_exact`], with the `insert_len` new bytes written by
+/// `write` straight into the new buffer.
+pub(crate) fn splice_with(
+    buf: &mut Box<[u8]>,
+    at: usize,
+    remove: usize,
+    insert_len: usize,
+    write: impl FnOnce(&mut Vec<u8>),
+) {
     let old = std::mem::take(buf);
-    let mut new = Vec::with_capacity(old.len() - remove + insert.len());
+    let mut new = Vec::with_capacity(old.len() - remove + insert_len);
     new.extend_from_slice(&old[..at]);
-    new.extend_from_slice(insert);
+    write(&mut new);
+    debug_assert_eq!(new.len(), at + insert_len);
     new.extend_from_slice(&old[at + remove..]);
     *buf = new.into_boxed_slice();
 }

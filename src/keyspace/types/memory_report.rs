@@ -102,3 +102,49 @@ fn memory_per_member_of_the_benchmark_shapes() {
     assert!(small <= 0.7 * 5.3 && large <= 0.5 * 57.0);
     assert!(small_z <= 0.6 * 26.7 && large_z <= 0.55 * 106.0);
 }
+
+/// Nanoseconds per call of `f` over `n` calls.
+fn time_per_op(n: usize, mut f: impl FnMut(usize)) -> f64 {
+    let start = std::time::Instant::now();
+    for i in 0..n {
+        f(i);
+    }
+    start.elapsed().as_nanos() as f64 / n as f64
+}
+
+#[test]
+#[ignore = "prints per-operation times at growing sizes; run like the memory report"]
+fn operation_costs_grow_logarithmically() {
+    let limits = Limits::default();
+    let mut rng = SmallRng::seed_from_u64(1);
+    for n in [10_000usize, 100_000, 1_000_000] {
+        let members: Vec<Vec<u8>> = (0..n).map(|i| format!("m{i}").into_bytes()).collect();
+        let scores: Vec<f64> = (0..n)
+            .map(|_| f64::from(rng.random_range(0..1_000_000u32)))
+            .collect();
+        let mut z = ZSet::new();
+        let zadd = time_per_op(n, |i| {
+            z.insert(&members[i], scores[i], &limits)
+                .expect("far from full");
+        });
+        let zscore = time_per_op(n, |i| assert!(z.score(&members[i]).is_some()));
+        let zrank = time_per_op(n, |i| assert!(z.rank(&members[i], false).is_some()));
+        let update = time_per_op(n, |i| {
+            z.insert(&members[i], scores[n - 1 - i], &limits)
+                .expect("far from full");
+        });
+        let mut set = Set::new_intset();
+        let sadd = time_per_op(n, |i| {
+            set.add(&members[i], &limits);
+        });
+        let sismember = time_per_op(n, |i| assert!(set.contains(&members[i])));
+        let mut ints = Set::new_intset();
+        let sadd_int = time_per_op(n, |i| {
+            ints.add(i.to_string().as_bytes(), &limits);
+        });
+        println!(
+            "n={n:>8}: ZADD {zadd:>5.0} ns, ZSCORE {zscore:>5.0}, ZRANK {zrank:>5.0}, re-score {update:>5.0}; \
+             SADD {sadd:>4.0}, SISMEMBER {sismember:>4.0}, SADD int {sadd_int:>4.0}"
+        );
+    }
+}

@@ -48,6 +48,7 @@ mod member;
 #[cfg(test)]
 mod memory_report;
 pub(crate) mod packed;
+pub(crate) mod sample;
 pub mod set;
 mod table;
 pub mod zset;

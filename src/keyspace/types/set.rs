@@ -48,7 +48,7 @@ use self::strs::StrTable;
 use super::Limits;
 use super::mem::malloc_size;
 use super::packed::Elem;
-use super::table::{DistinctDraw, Selection};
+use super::sample::{Distinct, Draws, Repeated, Selection};
 use crate::util::num::parse_i64;
 
 /// A member as a set hands it out: an integer (from the integer
@@ -411,34 +411,6 @@ impl Set {
         }
     }
 
-    /// Number of slots of a hashtable encoding (0 for the small ones).
-    fn slot_count(&self) -> usize {
-        match &self.repr {
-            Repr::Ints(t) => t.capacity(),
-            Repr::Strs(t) => t.capacity(),
-            _ => 0,
-        }
-    }
-
-    /// The member in a hashtable slot, if it is occupied.
-    fn slot_member(&self, index: usize) -> Option<Member<'_>> {
-        match &self.repr {
-            Repr::Ints(t) => t.is_occupied(index).then(|| Member::Int(t.value_at(index))),
-            Repr::Strs(t) => t
-                .is_occupied(index)
-                .then(|| Member::Bytes(t.member_at(index))),
-            _ => None,
-        }
-    }
-
-    fn random_slot<R: Rng + ?Sized>(&self, rng: &mut R) -> Option<usize> {
-        match &self.repr {
-            Repr::Ints(t) => t.random_index(rng),
-            Repr::Strs(t) => t.random_index(rng),
-            _ => None,
-        }
-    }
-
     fn remove_slot(&mut self, index: usize) {
         match &mut self.repr {
             Repr::Ints(t) => {
@@ -470,9 +442,7 @@ impl Set {
         match &self.repr {
             Repr::Intset(s) => Some(Member::Int(s.get(rng.random_range(0..s.len())))),
             Repr::Listpack(s) => s.get(rng.random_range(0..s.len())).map(Member::Packed),
-            _ => self
-                .random_slot(rng)
-                .and_then(|index| self.slot_member(index)),
+            _ => self.slot(self.random_slot(rng)?),
         }
     }
 
@@ -482,33 +452,20 @@ impl Set {
         &'a self,
         count: usize,
         rng: &'a mut R,
-    ) -> RandomMembers<'a, R> {
-        RandomMembers {
-            set: self,
-            rng,
-            left: if self.is_empty() { 0 } else { count },
-            entries: None,
-        }
+    ) -> Repeated<'a, Set, R> {
+        Repeated::new(self, count, rng)
     }
 
     /// `min(count, len)` distinct members, each subset equally likely
-    /// (SRANDMEMBER with a positive count). Small encodings and large
-    /// requests come in set order, as Redis's in-order sampling does.
+    /// (SRANDMEMBER with a positive count). A listpack's, and large requests
+    /// from a hashtable, come in set order, as Redis's in-order sampling
+    /// does; others in the order drawn.
     pub fn random_distinct<'a, R: Rng + ?Sized>(
         &'a self,
         count: usize,
         rng: &'a mut R,
-    ) -> RandomDistinct<'a, R> {
-        let draw = match &self.repr {
-            Repr::Intset(_) => Draw::Small(Selection::new(count, self.len()), 0),
-            Repr::Listpack(s) => Draw::Entries(Selection::new(count, s.len()), s.iter()),
-            _ => Draw::Large(DistinctDraw::new(count, self.len(), self.len())),
-        };
-        RandomDistinct {
-            set: self,
-            rng,
-            draw,
-        }
+    ) -> Distinct<'a, Set, R> {
+        Distinct::new(self, count, rng)
     }
 
     /// Removes a uniformly chosen member (SPOP), handing it to `f` first.
@@ -535,7 +492,7 @@ impl Set {
             }
             _ => {
                 let index = self.random_slot(rng)?;
-                let out = f(self.slot_member(index)?);
+                let out = f(self.slot(index)?);
                 self.remove_slot(index);
                 Some(out)
             }
@@ -584,7 +541,7 @@ impl Set {
                     let Some(index) = self.random_slot(rng) else {
                         break;
                     };
-                    if let Some(m) = self.slot_member(index) {
+                    if let Some(m) = self.slot(index) {
                         survivors.add_member(m, limits);
                     }
                     self.remove_slot(index);
@@ -594,6 +551,49 @@ impl Set {
             }
         }
         count
+    }
+}
+
+impl<'a> Draws<'a> for Set {
+    type Item = Member<'a>;
+    type Walk = Iter<'a>;
+
+    fn len(&self) -> usize {
+        Set::len(self)
+    }
+
+    fn walk(&'a self) -> Option<Iter<'a>> {
+        matches!(self.repr, Repr::Listpack(_)).then(|| self.iter())
+    }
+
+    /// Intset positions, or hashtable slots.
+    fn slot_count(&self) -> usize {
+        match &self.repr {
+            Repr::Intset(s) => s.len(),
+            Repr::Listpack(_) => 0,
+            Repr::Ints(t) => t.capacity(),
+            Repr::Strs(t) => t.capacity(),
+        }
+    }
+
+    fn slot(&'a self, index: usize) -> Option<Member<'a>> {
+        match &self.repr {
+            Repr::Intset(s) => (index < s.len()).then(|| Member::Int(s.get(index))),
+            Repr::Listpack(_) => None,
+            Repr::Ints(t) => t.is_occupied(index).then(|| Member::Int(t.value_at(index))),
+            Repr::Strs(t) => t
+                .is_occupied(index)
+                .then(|| Member::Bytes(t.member_at(index))),
+        }
+    }
+
+    fn random_slot<R: Rng + ?Sized>(&self, rng: &mut R) -> Option<usize> {
+        match &self.repr {
+            Repr::Intset(s) => (s.len() > 0).then(|| rng.random_range(0..s.len())),
+            Repr::Listpack(_) => None,
+            Repr::Ints(t) => t.random_index(rng),
+            Repr::Strs(t) => t.random_index(rng),
+        }
     }
 }
 
@@ -629,7 +629,7 @@ impl<'a> Iterator for Iter<'a> {
                 if index >= set.slot_count() {
                     return None;
                 }
-                if let Some(m) = set.slot_member(index) {
+                if let Some(m) = set.slot(index) {
                     break m;
                 }
             },
@@ -644,85 +644,3 @@ impl<'a> Iterator for Iter<'a> {
 }
 
 impl ExactSizeIterator for Iter<'_> {}
-
-/// See [`Set::random_members`].
-pub struct RandomMembers<'a, R: ?Sized> {
-    set: &'a Set,
-    rng: &'a mut R,
-    left: usize,
-    /// A listpack's members, decoded once so each draw is O(1).
-    entries: Option<Vec<Elem<'a>>>,
-}
-
-impl<'a, R: Rng + ?Sized> Iterator for RandomMembers<'a, R> {
-    type Item = Member<'a>;
-
-    fn next(&mut self) -> Option<Member<'a>> {
-        self.left = self.left.checked_sub(1)?;
-        match &self.set.repr {
-            Repr::Listpack(s) => {
-                let entries = self.entries.get_or_insert_with(|| s.iter().collect());
-                Some(Member::Packed(
-                    entries[self.rng.random_range(0..entries.len())],
-                ))
-            }
-            _ => self.set.random_member(self.rng),
-        }
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        (self.left, Some(self.left))
-    }
-}
-
-/// See [`Set::random_distinct`].
-pub struct RandomDistinct<'a, R: ?Sized> {
-    set: &'a Set,
-    rng: &'a mut R,
-    draw: Draw<'a>,
-}
-
-enum Draw<'a> {
-    /// Selection over an intset's positions, and the next position.
-    Small(Selection, usize),
-    Entries(Selection, Members<'a>),
-    Large(DistinctDraw),
-}
-
-impl<'a, R: Rng + ?Sized> Iterator for RandomDistinct<'a, R> {
-    type Item = Member<'a>;
-
-    fn next(&mut self) -> Option<Member<'a>> {
-        let set = self.set;
-        match (&mut self.draw, &set.repr) {
-            (Draw::Small(selection, next), Repr::Intset(s)) => {
-                while selection.remaining() > 0 && *next < s.len() {
-                    *next += 1;
-                    if selection.take(self.rng) {
-                        return Some(Member::Int(s.get(*next - 1)));
-                    }
-                }
-                None
-            }
-            (Draw::Entries(selection, members), _) => {
-                while selection.remaining() > 0 {
-                    let member = members.next()?;
-                    if selection.take(self.rng) {
-                        return Some(Member::Packed(member));
-                    }
-                }
-                None
-            }
-            (Draw::Large(draw), _) => {
-                let index = draw.next(
-                    self.rng,
-                    |i| set.slot_member(i).is_some(),
-                    set.slot_count(),
-                    |rng| set.random_slot(rng).unwrap_or(0),
-                )?;
-                set.slot_member(index)
-            }
-            _ => None,
-        }
-    }
-}

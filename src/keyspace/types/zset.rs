@@ -42,7 +42,7 @@ use self::large::Large;
 use self::listpack::Listpack;
 use super::Limits;
 use super::mem::malloc_size;
-use super::table::{DistinctDraw, Selection};
+use super::sample::{Distinct, Draws, Repeated};
 use crate::util::num::parse_f64_range_bound;
 
 /// Score order: numeric, with -0.0 equal to 0.0 (NaN is never stored).
@@ -424,36 +424,35 @@ impl ZSet {
         self.iter_ranks(lo, hi, reverse)
     }
 
-    /// Ascending ranks of the entries within a score range.
-    fn score_span(&self, range: &ScoreRange) -> (usize, usize) {
-        if range.is_empty() {
-            return (0, 0);
-        }
+    /// Ascending ranks of the entries between the ones `below_min` and the
+    /// ones `above_max` (a linear walk on a listpack, as Redis's; two
+    /// binary searches on a skiplist).
+    fn span(
+        &self,
+        below_min: impl Fn(f64, &[u8]) -> bool,
+        above_max: impl Fn(f64, &[u8]) -> bool,
+    ) -> (usize, usize) {
         match &self.repr {
-            Repr::Listpack(lp) => {
-                lp.span(|e| range.below_min(e.score), |e| range.above_max(e.score))
-            }
+            Repr::Listpack(lp) => lp.span(below_min, above_max),
             Repr::Skiplist(l) => {
-                let lo = l.partition(|s, _| range.below_min(s));
-                (lo, l.partition(|s, _| !range.above_max(s)).max(lo))
+                let lo = l.partition(below_min);
+                (lo, l.partition(|s, m| !above_max(s, m)).max(lo))
             }
         }
     }
 
-    /// Ascending ranks of the entries within a lex range.
+    fn score_span(&self, range: &ScoreRange) -> (usize, usize) {
+        if range.is_empty() {
+            return (0, 0);
+        }
+        self.span(|s, _| range.below_min(s), |s, _| range.above_max(s))
+    }
+
     fn lex_span(&self, range: &LexRange<'_>) -> (usize, usize) {
         if range.is_empty() {
             return (0, 0);
         }
-        match &self.repr {
-            Repr::Listpack(lp) => {
-                lp.span(|e| range.below_min(e.member), |e| range.above_max(e.member))
-            }
-            Repr::Skiplist(l) => {
-                let lo = l.partition(|_, m| range.below_min(m));
-                (lo, l.partition(|_, m| !range.above_max(m)).max(lo))
-            }
-        }
+        self.span(|_, m| range.below_min(m), |_, m| range.above_max(m))
     }
 
     /// ZRANGEBYSCORE / ZREVRANGEBYSCORE: entries within `range`, ascending
@@ -564,32 +563,21 @@ impl ZSet {
         &'a self,
         count: usize,
         rng: &'a mut R,
-    ) -> RandomMembers<'a, R> {
-        RandomMembers {
-            zset: self,
-            rng,
-            left: if self.is_empty() { 0 } else { count },
-            offsets: None,
-        }
+    ) -> Repeated<'a, ZSet, R> {
+        Repeated::new(self, count, rng)
     }
 
     /// `min(count, len)` distinct entries, each subset equally likely
-    /// (ZRANDMEMBER with a positive count). Listpacks and large requests
-    /// come in set order, as Redis's in-order sampling does.
+    /// (ZRANDMEMBER with a positive count). A listpack's, and large
+    /// requests from a skiplist, come in set order (ascending for a
+    /// listpack), as Redis's in-order sampling does; others in the order
+    /// drawn.
     pub fn random_distinct<'a, R: Rng + ?Sized>(
         &'a self,
         count: usize,
         rng: &'a mut R,
-    ) -> RandomDistinct<'a, R> {
-        let draw = match &self.repr {
-            Repr::Listpack(lp) => Draw::Listpack(Selection::new(count, lp.len()), lp.iter()),
-            Repr::Skiplist(l) => Draw::Skiplist(DistinctDraw::new(count, l.len(), l.len())),
-        };
-        RandomDistinct {
-            zset: self,
-            rng,
-            draw,
-        }
+    ) -> Distinct<'a, ZSet, R> {
+        Distinct::new(self, count, rng)
     }
 
     /// One ZSCAN step: calls `f` for some entries and returns the next
@@ -601,6 +589,41 @@ impl ZSet {
                 0
             }
             Repr::Skiplist(l) => l.scan(cursor, f),
+        }
+    }
+}
+
+impl<'a> Draws<'a> for ZSet {
+    type Item = (&'a [u8], f64);
+    type Walk = ZIter<'a>;
+
+    fn len(&self) -> usize {
+        ZSet::len(self)
+    }
+
+    fn walk(&'a self) -> Option<ZIter<'a>> {
+        matches!(self.repr, Repr::Listpack(_)).then(|| self.iter())
+    }
+
+    /// The skiplist's index slots.
+    fn slot_count(&self) -> usize {
+        match &self.repr {
+            Repr::Listpack(_) => 0,
+            Repr::Skiplist(l) => l.slot_count(),
+        }
+    }
+
+    fn slot(&'a self, index: usize) -> Option<(&'a [u8], f64)> {
+        match &self.repr {
+            Repr::Listpack(_) => None,
+            Repr::Skiplist(l) => l.slot_entry(index),
+        }
+    }
+
+    fn random_slot<R: Rng + ?Sized>(&self, rng: &mut R) -> Option<usize> {
+        match &self.repr {
+            Repr::Listpack(_) => None,
+            Repr::Skiplist(l) => l.random_slot(rng),
         }
     }
 }
@@ -632,72 +655,3 @@ impl<'a> Iterator for ZIter<'a> {
 }
 
 impl ExactSizeIterator for ZIter<'_> {}
-
-/// See [`ZSet::random_members`].
-pub struct RandomMembers<'a, R: ?Sized> {
-    zset: &'a ZSet,
-    rng: &'a mut R,
-    left: usize,
-    /// Entry offsets of a listpack, found once so each draw is O(1).
-    offsets: Option<Vec<usize>>,
-}
-
-impl<'a, R: Rng + ?Sized> Iterator for RandomMembers<'a, R> {
-    type Item = (&'a [u8], f64);
-
-    fn next(&mut self) -> Option<Self::Item> {
-        self.left = self.left.checked_sub(1)?;
-        match &self.zset.repr {
-            Repr::Listpack(lp) => {
-                let offsets = self.offsets.get_or_insert_with(|| lp.offsets());
-                let e = lp.entry_starting_at(offsets[self.rng.random_range(0..offsets.len())]);
-                Some((e.member, e.score))
-            }
-            Repr::Skiplist(_) => self.zset.random_member(self.rng),
-        }
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        (self.left, Some(self.left))
-    }
-}
-
-/// See [`ZSet::random_distinct`].
-pub struct RandomDistinct<'a, R: ?Sized> {
-    zset: &'a ZSet,
-    rng: &'a mut R,
-    draw: Draw<'a>,
-}
-
-enum Draw<'a> {
-    Listpack(Selection, listpack::Iter<'a>),
-    Skiplist(DistinctDraw),
-}
-
-impl<'a, R: Rng + ?Sized> Iterator for RandomDistinct<'a, R> {
-    type Item = (&'a [u8], f64);
-
-    fn next(&mut self) -> Option<Self::Item> {
-        match (&mut self.draw, &self.zset.repr) {
-            (Draw::Listpack(selection, entries), _) => {
-                while selection.remaining() > 0 {
-                    let entry = entries.next()?;
-                    if selection.take(self.rng) {
-                        return Some(entry);
-                    }
-                }
-                None
-            }
-            (Draw::Skiplist(draw), Repr::Skiplist(l)) => {
-                let slot = draw.next(
-                    self.rng,
-                    |i| l.slot_entry(i).is_some(),
-                    l.slot_count(),
-                    |rng| l.random_slot(rng).unwrap_or(0),
-                )?;
-                l.slot_entry(slot)
-            }
-            (Draw::Skiplist(_), Repr::Listpack(_)) => None,
-        }
-    }
-}

@@ -143,9 +143,8 @@ impl IntSet {
             self.rebuild(self.base(), width_for(offset), &members);
             return true;
         }
-        let mut encoded = Vec::with_capacity(width);
-        put_offset(&mut encoded, width, offset);
-        splice_exact(&mut self.buf, HEADER + at * width, 0, &encoded);
+        let encoded = offset.to_le_bytes();
+        splice_exact(&mut self.buf, HEADER + at * width, 0, &encoded[..width]);
         true
     }
 

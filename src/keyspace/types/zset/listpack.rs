@@ -16,7 +16,7 @@
 //! encoding, bounded by `zset-max-listpack-entries`.
 
 use crate::keyspace::types::codec::{
-    get_back_varint, get_varint, put_back_varint, put_varint, splice_exact, varint_len,
+    get_back_varint, get_varint, put_back_varint, put_varint, splice_exact, splice_with, varint_len,
 };
 
 use super::before;
@@ -55,18 +55,43 @@ fn decode_decimal(code: u64, m: u64) -> f64 {
     if code >= NEGATIVE { -v } else { v }
 }
 
-fn put_entry(out: &mut Vec<u8>, member: &[u8], score: f64) {
-    let start = out.len();
-    let decimal = decimal_score(score);
-    let code = decimal.map_or(RAW_SCORE, |(code, _)| code);
-    put_varint(out, (member.len() as u64) << 4 | code);
-    out.extend_from_slice(member);
-    match decimal {
-        Some((_, m)) => put_varint(out, m),
-        None => out.extend_from_slice(&score.to_le_bytes()),
+/// An entry's encoding: its header, the scaled decimal score if any, and
+/// its size.
+struct Encoded {
+    header: u64,
+    decimal: Option<u64>,
+    body_len: usize,
+}
+
+impl Encoded {
+    fn new(member: &[u8], score: f64) -> Self {
+        let decimal = decimal_score(score);
+        let header = (member.len() as u64) << 4 | decimal.map_or(RAW_SCORE, |(code, _)| code);
+        let score_len = decimal.map_or(8, |(_, m)| varint_len(m));
+        Encoded {
+            header,
+            decimal: decimal.map(|(_, m)| m),
+            body_len: varint_len(header) + member.len() + score_len,
+        }
     }
-    let body = out.len() - start;
-    put_back_varint(out, body as u64);
+
+    fn len(&self) -> usize {
+        self.body_len + varint_len(self.body_len as u64)
+    }
+
+    fn write(&self, out: &mut Vec<u8>, member: &[u8], score: f64) {
+        put_varint(out, self.header);
+        out.extend_from_slice(member);
+        match self.decimal {
+            Some(m) => put_varint(out, m),
+            None => out.extend_from_slice(&score.to_le_bytes()),
+        }
+        put_back_varint(out, self.body_len as u64);
+    }
+}
+
+fn put_entry(out: &mut Vec<u8>, member: &[u8], score: f64) {
+    Encoded::new(member, score).write(out, member, score);
 }
 
 /// One decoded entry and where it lies in the buffer.
@@ -185,9 +210,10 @@ impl Listpack {
             .iter_entries()
             .find(|e| !before(e.score, e.member, score, member))
             .map_or(self.buf.len(), |e| e.start);
-        let mut entry = Vec::new();
-        put_entry(&mut entry, member, score);
-        splice_exact(&mut self.buf, at, 0, &entry);
+        let entry = Encoded::new(member, score);
+        splice_with(&mut self.buf, at, 0, entry.len(), |out| {
+            entry.write(out, member, score)
+        });
         self.count += 1;
     }
 
@@ -227,31 +253,24 @@ impl Listpack {
     /// is `above_max` (Redis's listpack range walk).
     pub(crate) fn span(
         &self,
-        below_min: impl Fn(&Entry<'_>) -> bool,
-        above_max: impl Fn(&Entry<'_>) -> bool,
+        below_min: impl Fn(f64, &[u8]) -> bool,
+        above_max: impl Fn(f64, &[u8]) -> bool,
     ) -> (usize, usize) {
         let mut entries = self.iter_entries();
         let mut lo = 0;
         for e in entries.by_ref() {
-            if !below_min(&e) {
-                if above_max(&e) {
+            if !below_min(e.score, e.member) {
+                if above_max(e.score, e.member) {
                     return (lo, lo);
                 }
-                let inside = entries.take_while(|e| !above_max(e)).count();
+                let inside = entries
+                    .take_while(|e| !above_max(e.score, e.member))
+                    .count();
                 return (lo, lo + 1 + inside);
             }
             lo += 1;
         }
         (lo, lo)
-    }
-
-    /// Where each entry starts, for repeated random access.
-    pub(crate) fn offsets(&self) -> Vec<usize> {
-        self.iter_entries().map(|e| e.start).collect()
-    }
-
-    pub(crate) fn entry_starting_at(&self, start: usize) -> Entry<'_> {
-        entry_at(&self.buf, start)
     }
 }
 
@@ -400,9 +419,9 @@ mod tests {
         for (m, s) in [("a", 1.0), ("b", 2.0), ("c", 2.0), ("d", 3.0)] {
             lp.insert(m.as_bytes(), s);
         }
-        assert_eq!(lp.span(|e| e.score < 2.0, |e| e.score > 2.0), (1, 3));
-        assert_eq!(lp.span(|e| e.score < 9.0, |e| e.score > 9.0), (4, 4));
-        assert_eq!(lp.span(|e| e.score < 0.0, |e| e.score > 0.5), (0, 0));
-        assert_eq!(lp.span(|_| false, |_| false), (0, 4));
+        assert_eq!(lp.span(|s, _| s < 2.0, |s, _| s > 2.0), (1, 3));
+        assert_eq!(lp.span(|s, _| s < 9.0, |s, _| s > 9.0), (4, 4));
+        assert_eq!(lp.span(|s, _| s < 0.0, |s, _| s > 0.5), (0, 0));
+        assert_eq!(lp.span(|_, _| false, |_, _| false), (0, 4));
     }
 }

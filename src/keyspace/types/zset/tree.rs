@@ -304,15 +304,18 @@ fn insert_into(
                 ids.insert(at, id);
                 return None;
             }
-            let mut all = Vec::with_capacity(LEAF_CAP + 1);
-            all.extend_from_slice(&ids[..at]);
-            all.push(id);
-            all.extend_from_slice(&ids[at..]);
-            let split = split_point(all.len(), at, edge);
+            // Split the LEAF_CAP + 1 ids (with `id` at `at`) at `split`.
+            let split = split_point(LEAF_CAP + 1, at, edge);
             let mut right = new_leaf();
-            right.extend_from_slice(&all[split..]);
-            ids.clear();
-            ids.extend_from_slice(&all[..split]);
+            if at < split {
+                right.extend_from_slice(&ids[split - 1..]);
+                ids.truncate(split - 1);
+                ids.insert(at, id);
+            } else {
+                right.extend_from_slice(&ids[split..]);
+                ids.truncate(split);
+                right.insert(at - split, id);
+            }
             Some(Child::new(Node::Leaf(right)))
         }
         Node::Inner(children) => {
