@@ -422,7 +422,9 @@ impl Set {
     }
 
     /// One SSCAN step: calls `f` for some members and returns the next
-    /// cursor, 0 when done. Small encodings hand out everything at once.
+    /// cursor, 0 when done. Small encodings hand out everything at once; a
+    /// hashtable hands out one home bucket (about one member) per step, so
+    /// SSCAN's COUNT is met by calling again with the returned cursor.
     pub fn scan(&self, cursor: u64, mut f: impl FnMut(Member<'_>)) -> u64 {
         match &self.repr {
             Repr::Ints(t) => t.scan(cursor, |v| f(Member::Int(v))),
@@ -514,6 +516,9 @@ impl Set {
     ) -> usize {
         let size = self.len();
         let count = count.min(size);
+        if count == 0 {
+            return 0;
+        }
         let mut selection = Selection::new(count, size);
         match &mut self.repr {
             Repr::Intset(s) => s.retain(|v| {

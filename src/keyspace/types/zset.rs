@@ -349,8 +349,7 @@ impl ZSet {
             let old = e.score;
             if old != score {
                 let (start, end) = (e.start, e.end);
-                lp.remove_entry(start, end);
-                lp.insert(member, score);
+                lp.rescore(start, end, member, score);
             }
             return Ok(Some(old));
         }
@@ -581,7 +580,9 @@ impl ZSet {
     }
 
     /// One ZSCAN step: calls `f` for some entries and returns the next
-    /// cursor, 0 when done. A listpack hands out everything at once.
+    /// cursor, 0 when done. A listpack hands out everything at once; a
+    /// skiplist one home bucket of its index (about one entry) per step, so
+    /// ZSCAN's COUNT is met by calling again with the returned cursor.
     pub fn scan(&self, cursor: u64, mut f: impl FnMut(&[u8], f64)) -> u64 {
         match &self.repr {
             Repr::Listpack(lp) => {

@@ -217,6 +217,32 @@ impl Listpack {
         self.count += 1;
     }
 
+    /// Gives the entry spanning `old_start..old_end`, which holds `member`,
+    /// the score `score` and moves it to its new place, in one rewrite.
+    pub(crate) fn rescore(&mut self, old_start: usize, old_end: usize, member: &[u8], score: f64) {
+        let at = self
+            .iter_entries()
+            .filter(|e| e.start != old_start)
+            .find(|e| !before(e.score, e.member, score, member))
+            .map_or(self.buf.len(), |e| e.start);
+        let entry = Encoded::new(member, score);
+        let old = std::mem::take(&mut self.buf);
+        let mut new = Vec::with_capacity(old.len() - (old_end - old_start) + entry.len());
+        // `at` is another entry's start or the end, so outside the old entry.
+        if at <= old_start {
+            new.extend_from_slice(&old[..at]);
+            entry.write(&mut new, member, score);
+            new.extend_from_slice(&old[at..old_start]);
+            new.extend_from_slice(&old[old_end..]);
+        } else {
+            new.extend_from_slice(&old[..old_start]);
+            new.extend_from_slice(&old[old_end..at]);
+            entry.write(&mut new, member, score);
+            new.extend_from_slice(&old[at..]);
+        }
+        self.buf = new.into_boxed_slice();
+    }
+
     /// A listpack of entries given in order.
     pub(crate) fn from_sorted<'a>(entries: impl IntoIterator<Item = (&'a [u8], f64)>) -> Self {
         let mut buf = Vec::new();
@@ -363,12 +389,16 @@ mod tests {
                 let found = lp.find(&member).map(|(rank, e)| (rank, e.start, e.end));
                 let at = model.iter().position(|(_, m)| *m == member);
                 prop_assert_eq!(found.map(|f| f.0), at);
-                if let (Some((_, start, end)), Some(at)) = (found, at) {
-                    lp.remove_entry(start, end);
+                match (found, add) {
+                    (Some((_, start, end)), true) => lp.rescore(start, end, &member, s),
+                    (Some((_, start, end)), false) => lp.remove_entry(start, end),
+                    (None, true) => lp.insert(&member, s),
+                    (None, false) => {}
+                }
+                if let Some(at) = at {
                     model.remove(at);
                 }
                 if add {
-                    lp.insert(&member, s);
                     model.push((s, member));
                     model.sort_by(|a, b| cmp_entries((a.0, &a.1), (b.0, &b.1)));
                 }
