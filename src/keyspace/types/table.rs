@@ -83,6 +83,10 @@ impl Slot for u64 {
 /// Smallest non-empty capacity.
 const MIN_CAPACITY: usize = 8;
 
+/// Most members a size hint pre-sizes a table for; past that the table
+/// grows as members arrive (a hint is a guess, not a promise).
+const MAX_PRESIZE: usize = 1 << 24;
+
 /// Most occupants a table of `capacity` slots may hold: 13/16 of it.
 fn max_len(capacity: usize) -> usize {
     capacity - capacity / 4 + capacity / 16
@@ -119,10 +123,11 @@ impl<T: Slot> Table<T> {
         }
     }
 
-    /// An empty table that takes `len` inserts without growing.
+    /// An empty table that takes `len` inserts (up to `MAX_PRESIZE`)
+    /// without growing.
     pub(crate) fn with_capacity_for(len: usize) -> Self {
         Table {
-            slots: vec![T::VACANT; capacity_for(len, 1)].into_boxed_slice(),
+            slots: vec![T::VACANT; capacity_for(len.min(MAX_PRESIZE), 1)].into_boxed_slice(),
             len: 0,
         }
     }
@@ -262,8 +267,10 @@ impl<T: Slot> Table<T> {
         }
     }
 
-    /// Grows so that `len` occupants fit without further growth.
+    /// Grows so that `len` occupants (up to `MAX_PRESIZE`) fit without
+    /// further growth.
     pub(crate) fn reserve_for(&mut self, len: usize, home: impl Fn(T) -> u64) {
+        let len = len.min(MAX_PRESIZE);
         if len > max_len(self.capacity()) {
             self.resize(capacity_for(len, 1), home);
         }

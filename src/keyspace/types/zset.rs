@@ -59,17 +59,26 @@ pub(crate) fn before(score_a: f64, member_a: &[u8], score_b: f64, member_b: &[u8
     }
 }
 
-/// A skiplist-encoded sorted set holds at most 2^32 - 2 members.
+/// Why [`ZSet::insert`] refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ZSetFull;
+pub enum ZSetError {
+    /// A skiplist-encoded sorted set holds at most 2^32 - 2 members.
+    Full,
+    /// NaN has no place in the order (callers reject it first, as Redis
+    /// does; this keeps a slip from corrupting the set).
+    NotANumber,
+}
 
-impl fmt::Display for ZSetFull {
+impl fmt::Display for ZSetError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("sorted set is full")
+        f.write_str(match self {
+            ZSetError::Full => "sorted set is full",
+            ZSetError::NotANumber => "score is not a number (NaN)",
+        })
     }
 }
 
-impl std::error::Error for ZSetFull {}
+impl std::error::Error for ZSetError {}
 
 /// One end of a score range: `5`, `(5`, `-inf`, `+inf`.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -340,7 +349,10 @@ impl ZSet {
         member: &[u8],
         score: f64,
         limits: &Limits,
-    ) -> Result<Option<f64>, ZSetFull> {
+    ) -> Result<Option<f64>, ZSetError> {
+        if score.is_nan() {
+            return Err(ZSetError::NotANumber);
+        }
         let lp = match &mut self.repr {
             Repr::Skiplist(l) => return l.insert(member, score),
             Repr::Listpack(lp) => lp,

@@ -271,6 +271,19 @@ fn size_hints_pick_the_encoding_like_set_type_create() {
 }
 
 #[test]
+fn huge_size_hints_do_not_allocate_up_front() {
+    let l = Limits::default();
+    for first in [&b"1"[..], b"x"] {
+        let mut set = Set::with_hint(first, usize::MAX, &l);
+        assert!(set.heap_bytes() < 1 << 30);
+        set.reserve_hint(usize::MAX, &l);
+        assert!(set.heap_bytes() < 1 << 30);
+        assert!(set.add(first, &l));
+        assert!(set.contains(first));
+    }
+}
+
+#[test]
 fn all_integer_sets_convert_back_to_intset_on_request() {
     let l = Limits::default();
     let mut set = Set::new_listpack();

@@ -21,7 +21,7 @@
 use rand::Rng;
 
 use super::tree::Tree;
-use super::{ZSetFull, before};
+use super::{ZSetError, before};
 use crate::keyspace::types::codec::reserve_gently;
 use crate::keyspace::types::mem::malloc_size;
 use crate::keyspace::types::member::{Arena, MemberRef};
@@ -74,9 +74,9 @@ impl Store {
         before(self.score(id), self.member(id), score, member)
     }
 
-    fn alloc(&mut self, member: &[u8], hash: u64, score: f64) -> Result<u32, ZSetFull> {
+    fn alloc(&mut self, member: &[u8], hash: u64, score: f64) -> Result<u32, ZSetError> {
         if self.live >= MAX_ENTRIES {
-            return Err(ZSetFull);
+            return Err(ZSetError::Full);
         }
         let entry = Entry {
             score,
@@ -200,12 +200,13 @@ impl Large {
     }
 
     /// Sets `member`'s score; returns the previous one, if it was there.
-    pub(crate) fn insert(&mut self, member: &[u8], score: f64) -> Result<Option<f64>, ZSetFull> {
+    pub(crate) fn insert(&mut self, member: &[u8], score: f64) -> Result<Option<f64>, ZSetError> {
         if let Some((_, id)) = self.find(member) {
             let old = self.store.score(id);
             if old != score {
                 let rank = self.rank_of(id);
-                self.tree.remove(rank);
+                let removed = self.tree.remove(rank);
+                debug_assert_eq!(removed, Some(id));
                 self.store.entries[id as usize].score = score;
                 let store = &self.store;
                 self.tree.insert(id, |x| store.before(x, score, member));
@@ -225,7 +226,8 @@ impl Large {
         let (slot, id) = self.find(member)?;
         let score = self.store.score(id);
         let rank = self.rank_of(id);
-        self.tree.remove(rank);
+        let removed = self.tree.remove(rank);
+        debug_assert_eq!(removed, Some(id));
         self.index.remove_at(slot, word_home);
         self.store.release(id);
         self.compact_if_sparse();

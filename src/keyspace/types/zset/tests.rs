@@ -444,6 +444,21 @@ fn infinite_bounds_and_scores() {
 }
 
 #[test]
+fn nan_is_refused_and_huge_hints_do_not_allocate_up_front() {
+    let l = Limits::default();
+    let mut z = ZSet::with_hint(usize::MAX, usize::MAX, &l);
+    assert_eq!(z.encoding_name(), "skiplist");
+    assert!(z.heap_bytes() < 1 << 30);
+    assert_eq!(z.insert(b"a", f64::NAN, &l), Err(ZSetError::NotANumber));
+    assert_eq!(z.insert(b"a", 1.0, &l), Ok(None));
+    assert_eq!(z.insert(b"a", f64::NAN, &l), Err(ZSetError::NotANumber));
+    assert_eq!(z.score(b"a"), Some(1.0));
+    let mut small = ZSet::new();
+    assert_eq!(small.insert(b"a", f64::NAN, &l), Err(ZSetError::NotANumber));
+    assert!(small.is_empty());
+}
+
+#[test]
 fn bounds_parse_like_redis() {
     assert_eq!(ScoreBound::parse(b"(1.5"), Some(ScoreBound::exclusive(1.5)));
     assert_eq!(ScoreBound::parse(b"2"), Some(ScoreBound::inclusive(2.0)));
