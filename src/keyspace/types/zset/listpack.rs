@@ -103,26 +103,50 @@ pub(crate) struct Entry<'a> {
     pub(crate) score: f64,
 }
 
-fn entry_at(buf: &[u8], start: usize) -> Entry<'_> {
+/// An entry's member and where its score's bytes and the entry end,
+/// without decoding the score.
+struct Layout<'a> {
+    member: &'a [u8],
+    code: u64,
+    score_at: usize,
+    end: usize,
+}
+
+fn layout_at(buf: &[u8], start: usize) -> Layout<'_> {
     let (header, at) = get_varint(buf, start);
-    let member_end = at + (header >> 4) as usize;
-    let member = &buf[at..member_end];
-    let (score, body_end) = match header & 0xf {
+    let score_at = at + (header >> 4) as usize;
+    let code = header & 0xf;
+    let body_end = if code == RAW_SCORE {
+        score_at + 8
+    } else {
+        score_at
+            + buf[score_at..]
+                .iter()
+                .position(|&b| b < 0x80)
+                .map_or(0, |i| i + 1)
+    };
+    Layout {
+        member: &buf[at..score_at],
+        code,
+        score_at,
+        end: body_end + varint_len((body_end - start) as u64),
+    }
+}
+
+fn entry_at(buf: &[u8], start: usize) -> Entry<'_> {
+    let layout = layout_at(buf, start);
+    let score = match layout.code {
         RAW_SCORE => {
             let mut raw = [0; 8];
-            raw.copy_from_slice(&buf[member_end..member_end + 8]);
-            (f64::from_le_bytes(raw), member_end + 8)
+            raw.copy_from_slice(&buf[layout.score_at..layout.score_at + 8]);
+            f64::from_le_bytes(raw)
         }
-        code => {
-            let (m, after) = get_varint(buf, member_end);
-            (decode_decimal(code, m), after)
-        }
+        code => decode_decimal(code, get_varint(buf, layout.score_at).0),
     };
-    let end = body_end + varint_len((body_end - start) as u64);
     Entry {
         start,
-        end,
-        member,
+        end: layout.end,
+        member: layout.member,
         score,
     }
 }
@@ -188,9 +212,18 @@ impl Listpack {
 
     /// The entry holding `member`, with its rank.
     pub(crate) fn find(&self, member: &[u8]) -> Option<(usize, Entry<'_>)> {
-        self.iter_entries()
-            .enumerate()
-            .find(|(_, e)| e.member == member)
+        // Scores are skipped, not decoded, until the member matches.
+        let mut pos = 0;
+        let mut rank = 0;
+        while pos < self.buf.len() {
+            let layout = layout_at(&self.buf, pos);
+            if layout.member == member {
+                return Some((rank, entry_at(&self.buf, pos)));
+            }
+            pos = layout.end;
+            rank += 1;
+        }
+        None
     }
 
     fn iter_entries(&self) -> impl Iterator<Item = Entry<'_>> + '_ {
