@@ -435,35 +435,29 @@ impl ZSet {
         self.iter_ranks(lo, hi, reverse)
     }
 
-    /// Ascending ranks of the entries between the ones `below_min` and the
-    /// ones `above_max` (a linear walk on a listpack, as Redis's; two
-    /// binary searches on a skiplist).
-    fn span(
-        &self,
-        below_min: impl Fn(f64, &[u8]) -> bool,
-        above_max: impl Fn(f64, &[u8]) -> bool,
-    ) -> (usize, usize) {
-        match &self.repr {
-            Repr::Listpack(lp) => lp.span(below_min, above_max),
-            Repr::Skiplist(l) => {
-                let lo = l.partition(below_min);
-                (lo, l.partition(|s, m| !above_max(s, m)).max(lo))
-            }
-        }
-    }
-
+    /// Ascending ranks of the entries within a score range: a linear walk
+    /// on a listpack, as Redis's; two descents on a skiplist.
     fn score_span(&self, range: &ScoreRange) -> (usize, usize) {
         if range.is_empty() {
             return (0, 0);
         }
-        self.span(|s, _| range.below_min(s), |s, _| range.above_max(s))
+        let (below, above) = (|s| range.below_min(s), |s| range.above_max(s));
+        match &self.repr {
+            Repr::Listpack(lp) => lp.span(|s, _| below(s), |s, _| above(s)),
+            Repr::Skiplist(l) => l.span_by_score(below, above),
+        }
     }
 
+    /// Ascending ranks of the entries within a lex range.
     fn lex_span(&self, range: &LexRange<'_>) -> (usize, usize) {
         if range.is_empty() {
             return (0, 0);
         }
-        self.span(|_, m| range.below_min(m), |_, m| range.above_max(m))
+        let (below, above) = (|m: &[u8]| range.below_min(m), |m: &[u8]| range.above_max(m));
+        match &self.repr {
+            Repr::Listpack(lp) => lp.span(|_, m| below(m), |_, m| above(m)),
+            Repr::Skiplist(l) => l.span_by_member(below, above),
+        }
     }
 
     /// ZRANGEBYSCORE / ZREVRANGEBYSCORE: entries within `range`, ascending

@@ -20,8 +20,10 @@
 
 use rand::Rng;
 
+use std::cmp::Ordering;
+
 use super::tree::Tree;
-use super::{ZSetError, before};
+use super::{ZSetError, cmp_score};
 use crate::keyspace::types::codec::reserve_gently;
 use crate::keyspace::types::mem::malloc_size;
 use crate::keyspace::types::member::{Arena, MemberRef};
@@ -69,9 +71,19 @@ impl Store {
         self.entries[id as usize].score
     }
 
-    /// Whether entry `id` sorts before (score, member).
-    fn before(&self, id: u32, score: f64, member: &[u8]) -> bool {
-        before(self.score(id), self.member(id), score, member)
+    /// The score of entry `id`, unless the tree already knows it.
+    fn score_hinted(&self, id: u32, hint: Option<f64>) -> f64 {
+        hint.unwrap_or_else(|| self.score(id))
+    }
+
+    /// Whether entry `id` (whose score is `hint`, if the tree knows it)
+    /// sorts before (score, member); reads the entry only if it must.
+    fn before(&self, id: u32, hint: Option<f64>, score: f64, member: &[u8]) -> bool {
+        match cmp_score(self.score_hinted(id, hint), score) {
+            Ordering::Less => true,
+            Ordering::Greater => false,
+            Ordering::Equal => self.member(id) < member,
+        }
     }
 
     fn alloc(&mut self, member: &[u8], hash: u64, score: f64) -> Result<u32, ZSetError> {
@@ -159,7 +171,8 @@ impl Large {
                 .insert(hash >> 32, word(hash >> 32, id), word_home);
         }
         let ids: Vec<u32> = (0..large.store.live as u32).collect();
-        large.tree = Tree::from_sorted(&ids);
+        let store = &large.store;
+        large.tree = Tree::from_sorted(&ids, &|id| store.score(id));
         large
     }
 
@@ -191,7 +204,7 @@ impl Large {
     fn rank_of(&self, id: u32) -> usize {
         let (score, member) = (self.store.score(id), self.store.member(id));
         self.tree
-            .partition_point(|x| self.store.before(x, score, member))
+            .partition_point(|x, hint| self.store.before(x, hint, score, member))
     }
 
     pub(crate) fn rank(&self, member: &[u8]) -> Option<(usize, f64)> {
@@ -205,11 +218,15 @@ impl Large {
             let old = self.store.score(id);
             if old != score {
                 let rank = self.rank_of(id);
-                let removed = self.tree.remove(rank);
+                let store = &self.store;
+                let removed = self.tree.remove(rank, &|x| store.score(x));
                 debug_assert_eq!(removed, Some(id));
                 self.store.entries[id as usize].score = score;
                 let store = &self.store;
-                self.tree.insert(id, |x| store.before(x, score, member));
+                self.tree
+                    .insert(id, |x, hint| store.before(x, hint, score, member), &|x| {
+                        store.score(x)
+                    });
             }
             return Ok(Some(old));
         }
@@ -218,7 +235,10 @@ impl Large {
         self.index
             .insert(hash >> 32, word(hash >> 32, id), word_home);
         let store = &self.store;
-        self.tree.insert(id, |x| store.before(x, score, member));
+        self.tree
+            .insert(id, |x, hint| store.before(x, hint, score, member), &|x| {
+                store.score(x)
+            });
         Ok(None)
     }
 
@@ -226,7 +246,8 @@ impl Large {
         let (slot, id) = self.find(member)?;
         let score = self.store.score(id);
         let rank = self.rank_of(id);
-        let removed = self.tree.remove(rank);
+        let store = &self.store;
+        let removed = self.tree.remove(rank, &|x| store.score(x));
         debug_assert_eq!(removed, Some(id));
         self.index.remove_at(slot, word_home);
         self.store.release(id);
@@ -243,11 +264,34 @@ impl Large {
         self.store.release(id);
     }
 
-    /// How many leading entries satisfy `pred` (which must hold for a
-    /// prefix of them), in O(log n).
-    pub(crate) fn partition(&self, pred: impl Fn(f64, &[u8]) -> bool) -> usize {
-        self.tree
-            .partition_point(|id| pred(self.store.score(id), self.store.member(id)))
+    /// The ranks `lo..hi` between the leading entries whose score is
+    /// `below_min` and the trailing ones `above_max`: two descents, which
+    /// read entries only at the leaves.
+    pub(crate) fn span_by_score(
+        &self,
+        below_min: impl Fn(f64) -> bool,
+        above_max: impl Fn(f64) -> bool,
+    ) -> (usize, usize) {
+        let score = |id, hint| self.store.score_hinted(id, hint);
+        let lo = self
+            .tree
+            .partition_point(|id, hint| below_min(score(id, hint)));
+        let hi = self
+            .tree
+            .partition_point(|id, hint| !above_max(score(id, hint)));
+        (lo, hi.max(lo))
+    }
+
+    /// As [`Self::span_by_score`], by member.
+    pub(crate) fn span_by_member(
+        &self,
+        below_min: impl Fn(&[u8]) -> bool,
+        above_max: impl Fn(&[u8]) -> bool,
+    ) -> (usize, usize) {
+        let member = |id| self.store.member(id);
+        let lo = self.tree.partition_point(|id, _| below_min(member(id)));
+        let hi = self.tree.partition_point(|id, _| !above_max(member(id)));
+        (lo, hi.max(lo))
     }
 
     pub(crate) fn iter_ranks(&self, lo: usize, hi: usize, reverse: bool) -> Iter<'_> {
@@ -281,7 +325,8 @@ impl Large {
             if reverse {
                 removed.reverse();
             }
-            self.tree = Tree::from_sorted(&ids);
+            let store = &self.store;
+            self.tree = Tree::from_sorted(&ids, &|id| store.score(id));
             for id in removed {
                 f(self.store.member(id), self.store.score(id));
                 self.forget(id);
@@ -289,7 +334,8 @@ impl Large {
         } else {
             for k in 0..n {
                 let rank = if reverse { hi - 1 - k } else { lo };
-                let Some(id) = self.tree.remove(rank) else {
+                let store = &self.store;
+                let Some(id) = self.tree.remove(rank, &|x| store.score(x)) else {
                     break;
                 };
                 f(self.store.member(id), self.store.score(id));

@@ -2,16 +2,21 @@
 //! of the large sorted set.
 //!
 //! The tree stores ids only (4 bytes each); the order is the caller's,
-//! given as a predicate `before(id)` ("sorts before the key I mean") that
-//! is true for a prefix of the ids. Inner nodes keep, per child, its entry
-//! count (for rank) and the id of its last entry (to steer a descent), so
-//! rank, select, insert and remove are all one root-to-leaf walk: O(log n),
-//! with a fan-out of 32 and 64 ids per leaf (a 100k-entry tree is 3 levels).
+//! given as a predicate `before(id, score)` ("sorts before the key I
+//! mean") that is true for a prefix of the ids. Inner nodes keep, per
+//! child, its entry count (for rank), and the id and score of its last
+//! entry (to steer a descent): the predicate gets that cached score, so
+//! the inner levels of a descent by score read no entry, only the leaf
+//! does (where `score` is None). Rank, select, insert and remove are all
+//! one root-to-leaf walk: O(log n), with a fan-out of 32 and 64 ids per
+//! leaf (a 100k-entry tree is 3 levels). Callers that change the tree pass
+//! `score_of`, to refresh the cached scores.
 //!
 //! Memory: leaves are 256-byte arrays at least a third full (about 70% on
 //! random inserts); appending past the last entry (ascending scores, the
 //! time-series pattern) fills leaves completely instead of splitting them
-//! in half. About 6 bytes per entry in all.
+//! in half. Each leaf also has a 40-byte record in its parent. About 6.5
+//! bytes per entry in all.
 
 use std::mem;
 
@@ -30,33 +35,42 @@ enum Node {
     Inner(Vec<Child>),
 }
 
+/// The score of an entry, for the cached last scores.
+pub(crate) type ScoreOf<'a> = &'a dyn Fn(u32) -> f64;
+
 #[derive(Clone, Debug)]
 struct Child {
     node: Node,
     /// Entries in the subtree.
     count: u32,
-    /// The subtree's last id.
+    /// The subtree's last id, and its score.
     last: u32,
+    last_score: f64,
 }
 
 impl Child {
-    fn new(node: Node) -> Self {
+    fn new(node: Node, score_of: ScoreOf<'_>) -> Self {
         let mut child = Child {
             node,
             count: 0,
             last: 0,
+            last_score: 0.0,
         };
-        child.refresh();
+        child.refresh(score_of);
         child
     }
 
-    /// Recomputes `count` and `last` after the subtree changed.
-    fn refresh(&mut self) {
-        (self.count, self.last) = match &self.node {
-            Node::Leaf(ids) => (ids.len() as u32, ids.last().copied().unwrap_or(0)),
+    /// Recomputes the summary after the subtree changed.
+    fn refresh(&mut self, score_of: ScoreOf<'_>) {
+        (self.count, self.last, self.last_score) = match &self.node {
+            Node::Leaf(ids) => {
+                let last = ids.last().copied().unwrap_or(0);
+                (ids.len() as u32, last, score_of(last))
+            }
             Node::Inner(children) => (
                 children.iter().map(|c| c.count).sum(),
                 children.last().map_or(0, |c| c.last),
+                children.last().map_or(0.0, |c| c.last_score),
             ),
         };
     }
@@ -136,25 +150,25 @@ impl Default for Tree {
 
 impl Tree {
     /// A tree of `ids`, already in order, with leaves packed full.
-    pub(crate) fn from_sorted(ids: &[u32]) -> Self {
+    pub(crate) fn from_sorted(ids: &[u32], score_of: ScoreOf<'_>) -> Self {
         let mut level: Vec<Child> = ids
             .chunks(LEAF_CAP)
             .map(|chunk| {
                 let mut leaf = new_leaf();
                 leaf.extend_from_slice(chunk);
-                Child::new(Node::Leaf(leaf))
+                Child::new(Node::Leaf(leaf), score_of)
             })
             .collect();
-        rebalance_tail(&mut level, LEAF_MIN);
+        rebalance_tail(&mut level, LEAF_MIN, score_of);
         while level.len() > 1 {
             let mut parents = Vec::with_capacity(level.len().div_ceil(INNER_CAP));
             let mut children = level.into_iter().peekable();
             while children.peek().is_some() {
                 let mut inner = new_inner();
                 inner.extend(children.by_ref().take(INNER_CAP));
-                parents.push(Child::new(Node::Inner(inner)));
+                parents.push(Child::new(Node::Inner(inner), score_of));
             }
-            rebalance_tail(&mut parents, INNER_MIN);
+            rebalance_tail(&mut parents, INNER_MIN, score_of);
             level = parents;
         }
         Tree {
@@ -172,14 +186,14 @@ impl Tree {
     }
 
     /// How many ids satisfy `before`, which must hold for a prefix of them.
-    pub(crate) fn partition_point(&self, before: impl Fn(u32) -> bool) -> usize {
+    pub(crate) fn partition_point(&self, before: impl Fn(u32, Option<f64>) -> bool) -> usize {
         let mut rank = 0;
         let mut node = &self.root;
         loop {
             match node {
-                Node::Leaf(ids) => return rank + ids.partition_point(|&id| before(id)),
+                Node::Leaf(ids) => return rank + ids.partition_point(|&id| before(id, None)),
                 Node::Inner(children) => {
-                    let i = children.partition_point(|c| before(c.last));
+                    let i = children.partition_point(|c| before(c.last, Some(c.last_score)));
                     let Some(child) = children.get(i) else {
                         // Only at the root: a child's last id is its
                         // subtree's, so the descent never passes it.
@@ -215,15 +229,20 @@ impl Tree {
     }
 
     /// Inserts `id` after every id for which `before` holds.
-    pub(crate) fn insert(&mut self, id: u32, before: impl Fn(u32) -> bool) {
+    pub(crate) fn insert(
+        &mut self,
+        id: u32,
+        before: impl Fn(u32, Option<f64>) -> bool,
+        score_of: ScoreOf<'_>,
+    ) {
         let edge = Edge {
             first: true,
             last: true,
         };
-        if let Some(right) = insert_into(&mut self.root, id, &before, edge) {
+        if let Some(right) = insert_into(&mut self.root, id, &before, edge, score_of) {
             let left = mem::replace(&mut self.root, Node::Leaf(Vec::new()));
             let mut children = new_inner();
-            children.push(Child::new(left));
+            children.push(Child::new(left, score_of));
             children.push(right);
             self.root = Node::Inner(children);
         }
@@ -231,11 +250,11 @@ impl Tree {
     }
 
     /// Removes and returns the id at `rank`.
-    pub(crate) fn remove(&mut self, rank: usize) -> Option<u32> {
+    pub(crate) fn remove(&mut self, rank: usize, score_of: ScoreOf<'_>) -> Option<u32> {
         if rank >= self.len {
             return None;
         }
-        let id = remove_from(&mut self.root, rank);
+        let id = remove_from(&mut self.root, rank, score_of);
         self.len -= 1;
         // A root with one child hands over to it.
         while let Node::Inner(children) = &mut self.root {
@@ -259,7 +278,8 @@ impl Tree {
         walk(&self.root, &mut f);
     }
 
-    /// Replaces every id, in order (after the caller renumbered entries).
+    /// Replaces every id, in order (after the caller renumbered entries;
+    /// scores stay as they were).
     pub(crate) fn rewrite_ids(&mut self, mut f: impl FnMut(u32) -> u32) {
         rewrite(&mut self.root, &mut f);
     }
@@ -267,11 +287,11 @@ impl Tree {
 
 /// Evens out the last two nodes of a freshly built level so neither is
 /// under its minimum.
-fn rebalance_tail(level: &mut [Child], min: usize) {
+fn rebalance_tail(level: &mut [Child], min: usize, score_of: ScoreOf<'_>) {
     if let [.., left, right] = level
         && right.node.width() < min
     {
-        redistribute(left, right);
+        redistribute(left, right, score_of);
     }
 }
 
@@ -294,12 +314,13 @@ fn child_at(children: &[Child], mut rank: usize) -> (usize, usize) {
 fn insert_into(
     node: &mut Node,
     id: u32,
-    before: &impl Fn(u32) -> bool,
+    before: &impl Fn(u32, Option<f64>) -> bool,
     edge: Edge,
+    score_of: ScoreOf<'_>,
 ) -> Option<Child> {
     match node {
         Node::Leaf(ids) => {
-            let at = ids.partition_point(|&x| before(x));
+            let at = ids.partition_point(|&x| before(x, None));
             if ids.len() < LEAF_CAP {
                 ids.insert(at, id);
                 return None;
@@ -316,18 +337,18 @@ fn insert_into(
                 ids.truncate(split);
                 right.insert(at - split, id);
             }
-            Some(Child::new(Node::Leaf(right)))
+            Some(Child::new(Node::Leaf(right), score_of))
         }
         Node::Inner(children) => {
             let at = children
-                .partition_point(|c| before(c.last))
+                .partition_point(|c| before(c.last, Some(c.last_score)))
                 .min(children.len() - 1);
             let child_edge = Edge {
                 first: edge.first && at == 0,
                 last: edge.last && at == children.len() - 1,
             };
-            let split = insert_into(&mut children[at].node, id, before, child_edge);
-            children[at].refresh();
+            let split = insert_into(&mut children[at].node, id, before, child_edge, score_of);
+            children[at].refresh(score_of);
             let right = split?;
             if children.len() < INNER_CAP {
                 children.insert(at + 1, right);
@@ -344,22 +365,22 @@ fn insert_into(
             let mut sibling = new_inner();
             sibling.extend(all.drain(split..));
             children.extend(all);
-            Some(Child::new(Node::Inner(sibling)))
+            Some(Child::new(Node::Inner(sibling), score_of))
         }
     }
 }
 
 /// Removes the `rank`th id of the subtree, rebalancing children that drop
 /// under their minimum.
-fn remove_from(node: &mut Node, rank: usize) -> u32 {
+fn remove_from(node: &mut Node, rank: usize, score_of: ScoreOf<'_>) -> u32 {
     match node {
         Node::Leaf(ids) => ids.remove(rank),
         Node::Inner(children) => {
             let (at, skipped) = child_at(children, rank);
-            let id = remove_from(&mut children[at].node, rank - skipped);
-            children[at].refresh();
+            let id = remove_from(&mut children[at].node, rank - skipped, score_of);
+            children[at].refresh(score_of);
             if children[at].node.is_underfull() && children.len() > 1 {
-                fix_underfull(children, at);
+                fix_underfull(children, at, score_of);
             }
             id
         }
@@ -368,7 +389,7 @@ fn remove_from(node: &mut Node, rank: usize) -> u32 {
 
 /// Merges `children[at]` with a neighbour, or evens the pair out if they
 /// would not fit one node.
-fn fix_underfull(children: &mut Vec<Child>, at: usize) {
+fn fix_underfull(children: &mut Vec<Child>, at: usize, score_of: ScoreOf<'_>) {
     let left = if at + 1 < children.len() { at } else { at - 1 };
     let (head, tail) = children.split_at_mut(left + 1);
     let (a, b) = (&mut head[left], &mut tail[0]);
@@ -382,23 +403,23 @@ fn fix_underfull(children: &mut Vec<Child>, at: usize) {
             (Node::Inner(x), Node::Inner(y)) => x.append(y),
             _ => unreachable!("siblings are at the same level"),
         }
-        a.refresh();
+        a.refresh(score_of);
         children.remove(left + 1);
     } else {
-        redistribute(a, b);
+        redistribute(a, b, score_of);
     }
 }
 
 /// Moves items between two adjacent siblings so their widths differ by at
 /// most one.
-fn redistribute(a: &mut Child, b: &mut Child) {
+fn redistribute(a: &mut Child, b: &mut Child, score_of: ScoreOf<'_>) {
     match (&mut a.node, &mut b.node) {
         (Node::Leaf(x), Node::Leaf(y)) => even_out(x, y),
         (Node::Inner(x), Node::Inner(y)) => even_out(x, y),
         _ => unreachable!("siblings are at the same level"),
     }
-    a.refresh();
-    b.refresh();
+    a.refresh(score_of);
+    b.refresh(score_of);
 }
 
 fn even_out<T>(x: &mut Vec<T>, y: &mut Vec<T>) {
@@ -419,7 +440,7 @@ fn rewrite(node: &mut Node, f: &mut impl FnMut(u32) -> u32) {
         Node::Inner(children) => {
             for c in children.iter_mut() {
                 rewrite(&mut c.node, f);
-                c.refresh();
+                c.last = f(c.last);
             }
         }
     }
@@ -467,6 +488,7 @@ mod tests {
                             let (count, l) = walk(&c.node, false, depth + 1, leaf_depth);
                             assert_eq!(c.count, count);
                             assert_eq!(Some(c.last), l);
+                            assert_eq!(c.last_score, score(c.last));
                             total += count;
                             last = l;
                         }
@@ -479,9 +501,13 @@ mod tests {
         }
     }
 
-    /// Ids are their own keys here.
+    /// Ids are their own keys (and scores) here.
+    fn score(id: u32) -> f64 {
+        f64::from(id)
+    }
+
     fn insert(t: &mut Tree, id: u32) {
-        t.insert(id, |x| x < id);
+        t.insert(id, |x, _| x < id, &score);
     }
 
     #[test]
@@ -492,10 +518,10 @@ mod tests {
         }
         t.check();
         assert_eq!(t.ids(), (0..100_000).collect::<Vec<_>>());
-        // 1563 full leaves of 256 bytes, plus 1/8 for their 32-byte child
-        // records in full inner nodes.
+        // 1563 full leaves of 256 bytes, plus about 1/6 for their 40-byte
+        // child records in full inner nodes.
         let leaves = 100_000usize.div_ceil(LEAF_CAP) * LEAF_CAP * 4;
-        assert!(t.heap_bytes() < leaves + leaves / 6, "{}", t.heap_bytes());
+        assert!(t.heap_bytes() < leaves + leaves / 5, "{}", t.heap_bytes());
         let mut t = Tree::default();
         for id in (0..10_000).rev() {
             insert(&mut t, id);
@@ -503,17 +529,17 @@ mod tests {
         t.check();
         // Half-full leaves would take 80 KB.
         let leaves = 10_000usize.div_ceil(LEAF_CAP) * LEAF_CAP * 4;
-        assert!(t.heap_bytes() < leaves + leaves / 5, "{}", t.heap_bytes());
+        assert!(t.heap_bytes() < leaves + leaves / 4, "{}", t.heap_bytes());
     }
 
     #[test]
     fn bulk_load_matches_inserts() {
         for n in [0, 1, 63, 64, 65, 2047, 2048, 2049, 70_000] {
             let ids: Vec<u32> = (0..n).collect();
-            let t = Tree::from_sorted(&ids);
+            let t = Tree::from_sorted(&ids, &score);
             t.check();
             assert_eq!(t.ids(), ids);
-            assert_eq!(t.partition_point(|x| x < n / 2), (n / 2) as usize);
+            assert_eq!(t.partition_point(|x, _| x < n / 2), (n / 2) as usize);
         }
     }
 
@@ -524,7 +550,7 @@ mod tests {
             start in 0usize..2000,
         ) {
             let mut model: Vec<u32> = (0..start as u32 * 2).step_by(2).collect();
-            let mut t = Tree::from_sorted(&model);
+            let mut t = Tree::from_sorted(&model, &score);
             for (op, id, index) in ops {
                 match op {
                     0 | 1 => {
@@ -535,34 +561,38 @@ mod tests {
                     }
                     _ if !model.is_empty() => {
                         let rank = index.index(model.len());
-                        prop_assert_eq!(t.remove(rank), Some(model.remove(rank)));
+                        prop_assert_eq!(t.remove(rank, &score), Some(model.remove(rank)));
                     }
-                    _ => prop_assert_eq!(t.remove(0), None),
+                    _ => prop_assert_eq!(t.remove(0, &score), None),
                 }
                 prop_assert_eq!(t.len(), model.len());
             }
             t.check();
             prop_assert_eq!(t.ids(), model.clone());
             for probe in [0, 1, u32::MAX / 2, u32::MAX] {
-                prop_assert_eq!(t.partition_point(|x| x < probe), model.partition_point(|&x| x < probe));
+                prop_assert_eq!(t.partition_point(|x, hint| {
+                    assert!(hint.is_none_or(|s| s == score(x)));
+                    x < probe
+                }), model.partition_point(|&x| x < probe));
             }
             let renumbered: Vec<u32> = model.iter().map(|x| x / 2).collect();
+            // (Renumbering changes these ids' "scores", so only ids and
+            // counts are checked after it.)
             t.rewrite_ids(|x| x / 2);
             prop_assert_eq!(t.ids(), renumbered);
-            t.check();
         }
     }
 
     #[test]
     fn removing_everything_from_either_end_shrinks_the_tree() {
         let ids: Vec<u32> = (0..50_000).collect();
-        let mut t = Tree::from_sorted(&ids);
+        let mut t = Tree::from_sorted(&ids, &score);
         for i in 0..25_000 {
-            assert_eq!(t.remove(0), Some(i));
+            assert_eq!(t.remove(0, &score), Some(i));
         }
         t.check();
         for i in (25_000..50_000).rev() {
-            assert_eq!(t.remove(t.len() - 1), Some(i));
+            assert_eq!(t.remove(t.len() - 1, &score), Some(i));
         }
         t.check();
         assert_eq!(t.len(), 0);
