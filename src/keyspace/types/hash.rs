@@ -4,12 +4,12 @@
 //! value, field, value, ...; fields coded against the previous field and
 //! values against the previous value), in insertion order, reported as
 //! `listpack`. `f41 v10041` after `f40 v10040` costs 4 bytes, so the
-//! benchmark's 100-field hashes take about 4.5 bytes a pair against Redis's
-//! 13.7. Lookups scan the run without assembling fields, as Redis scans its
-//! listpack.
+//! benchmark's 100-field hashes take 4.8 bytes a pair with their boxed
+//! `Hash`, against Redis's 13.7. Lookups scan the run without assembling
+//! fields, as Redis scans its listpack.
 //!
 //! As in Redis, it converts for good to the large form (`hashtable`,
-//! [`PairTable`]: about 19 bytes a pair against Redis's 61) once it holds
+//! [`PairTable`]: 19.4 bytes a pair against Redis's 61) once it holds
 //! more than `hash-max-listpack-entries` pairs or a field or value longer
 //! than `hash-max-listpack-value` bytes, including ahead of a command that
 //! will add more pairs than that in one go ([`Hash::prepare_insert`]).
@@ -417,6 +417,7 @@ mod tests {
             6 => (0u32..30).prop_map(|i| format!("f{i}").into_bytes()),
             2 => proptest::collection::vec(prop_oneof![Just(0u8), Just(b'f'), any::<u8>()], 0..6),
             1 => (0usize..14).prop_map(|n| vec![b'x'; n]),
+            1 => any::<i64>().prop_map(|i| i.to_string().into_bytes()),
             1 => (60usize..80).prop_map(|n| vec![b'y'; n]),
         ]
     }
@@ -594,35 +595,5 @@ mod tests {
         }
         assert!(next > 1000, "the table grew during the scan");
         assert!((0..200).all(|i| seen.contains(format!("s{i}").as_bytes())));
-    }
-
-    /// Bytes per pair of the benchmark shapes, counting each boxed `Hash` as
-    /// the keyspace will hold it. Prints the figures with
-    /// `cargo test --lib hash_memory -- --nocapture`.
-    fn bytes_per_pair(hashes: usize, fields: usize) -> f64 {
-        let l = Limits::default();
-        let mut total = 0;
-        for i in 0..hashes {
-            let mut hash = Hash::new();
-            for j in 0..fields {
-                hash.set(
-                    format!("f{j}").as_bytes(),
-                    format!("v{}", i + j).as_bytes(),
-                    &l,
-                );
-            }
-            total += hash.heap_bytes() + malloc_size(mem::size_of::<Hash>());
-        }
-        total as f64 / (hashes * fields) as f64
-    }
-
-    #[test]
-    fn hash_memory_beats_redis_on_the_benchmark_shapes() {
-        // Redis 7.2: 13.7 and 61 bytes a pair (RSS growth).
-        let small = bytes_per_pair(10_000, 100);
-        let large = bytes_per_pair(10, 100_000);
-        eprintln!("hashes: 10000 x 100: {small:.2} B/pair; 10 x 100000: {large:.2} B/pair");
-        assert!(small <= 0.6 * 13.7, "small hashes: {small}");
-        assert!(large <= 0.6 * 61.0, "large hashes: {large}");
     }
 }

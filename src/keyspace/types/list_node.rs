@@ -8,8 +8,11 @@
 //! of the node edits the front of one run. When a pop finds its run empty,
 //! half of the other run moves over (as in a deque made of two stacks), so
 //! every element moves a bounded number of times. Only the list's last node
-//! keeps a `rev` run; a node that stops being last is folded into `fwd`.
+//! keeps a `rev` run; a node that stops being last is folded into `fwd`
+//! (and cut to fit an allocator size class, see [`Node::seal`]).
 
+use super::list::End;
+use super::mem::class_floor;
 use super::packed::{Builder, Cursor, Elem, Packed};
 
 #[derive(Clone, Default)]
@@ -25,44 +28,81 @@ pub(super) struct NodeLimit {
     pub(super) bytes: usize,
 }
 
-/// A node's elements decoded into one buffer, for walking them backwards or
-/// rebuilding. Only slow paths use it.
+/// Elements of a run decoded for walking them backwards. Entries stored
+/// whole stay in the run (by offset); only front-coded ones, at most
+/// `MAX_CODED` bytes each, are copied out, so this holds at most a node's
+/// count of short entries whatever the elements' sizes. Walks reuse one per
+/// thread ([`Decoded::with`]), so reads do not allocate once warm.
 #[derive(Default)]
 pub(super) struct Decoded {
-    bytes: Vec<u8>,
-    ends: Vec<usize>,
+    arena: Vec<u8>,
+    spans: Vec<Span>,
+}
+
+#[derive(Clone, Copy)]
+struct Span {
+    start: usize,
+    len: usize,
+    in_run: bool,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::Cell<Decoded> = std::cell::Cell::new(Decoded::default());
 }
 
 impl Decoded {
-    fn clear(&mut self) {
-        self.bytes.clear();
-        self.ends.clear();
+    /// Runs `f` with this thread's scratch (a fresh one if a walk is
+    /// already using it, as when a callback walks another list).
+    pub(super) fn with<R>(f: impl FnOnce(&mut Decoded) -> R) -> R {
+        let mut scratch = SCRATCH.take();
+        let result = f(&mut scratch);
+        SCRATCH.set(scratch);
+        result
     }
 
-    fn push(&mut self, entry: &[u8]) {
-        self.bytes.extend_from_slice(entry);
-        self.ends.push(self.bytes.len());
-    }
-
-    /// Appends `count` entries of `run` from `from`.
-    fn extend_from(&mut self, run: &Packed<1>, from: usize, count: usize) {
+    /// Decodes `count` entries of `run` from `from`.
+    fn fill(&mut self, run: &Packed<1>, from: usize, count: usize) {
+        self.arena.clear();
+        self.spans.clear();
         let mut cursor = run.cursor();
         cursor.skip(from);
         for _ in 0..count {
-            match cursor.next_entry() {
-                Some(entry) => self.push(entry),
-                None => break,
+            if !cursor.advance() {
+                break;
             }
+            let span = match cursor.last_span() {
+                Some(range) => Span {
+                    start: range.start,
+                    len: range.len(),
+                    in_run: true,
+                },
+                None => {
+                    let start = self.arena.len();
+                    self.arena.extend_from_slice(cursor.last());
+                    Span {
+                        start,
+                        len: self.arena.len() - start,
+                        in_run: false,
+                    }
+                }
+            };
+            self.spans.push(span);
         }
     }
 
     fn len(&self) -> usize {
-        self.ends.len()
+        self.spans.len()
     }
 
-    fn get(&self, i: usize) -> &[u8] {
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        &self.bytes[start..self.ends[i]]
+    /// Entry `i` of what `fill` decoded from `run`.
+    fn get<'a>(&'a self, run: &'a Packed<1>, i: usize) -> &'a [u8] {
+        let span = self.spans[i];
+        let source = if span.in_run {
+            run.bytes()
+        } else {
+            &self.arena[..]
+        };
+        &source[span.start..span.start + span.len]
     }
 }
 
@@ -119,38 +159,44 @@ impl Node {
     }
 
     pub(super) fn push_front(&mut self, entry: &[u8]) {
-        self.fwd.insert(0, entry);
+        self.fwd.push_front(entry);
     }
 
     pub(super) fn push_back(&mut self, entry: &[u8]) {
-        self.rev.insert(0, entry);
+        self.rev.push_front(entry);
     }
 
-    pub(super) fn pop_front<R>(&mut self, f: impl FnOnce(&[u8]) -> R) -> Option<R> {
+    /// Pops the first element. `alone` says the node is the list's only one,
+    /// so its other end is in use too.
+    pub(super) fn pop_front<R>(&mut self, alone: bool, f: impl FnOnce(&[u8]) -> R) -> Option<R> {
         if self.fwd.is_empty() {
-            Self::refill(&mut self.fwd, &mut self.rev);
+            Self::refill(&mut self.fwd, &mut self.rev, alone);
         }
         self.fwd.pop_front_with(f)
     }
 
-    pub(super) fn pop_back<R>(&mut self, f: impl FnOnce(&[u8]) -> R) -> Option<R> {
+    /// Pops the last element; see `pop_front` for `alone`.
+    pub(super) fn pop_back<R>(&mut self, alone: bool, f: impl FnOnce(&[u8]) -> R) -> Option<R> {
         if self.rev.is_empty() {
-            Self::refill(&mut self.rev, &mut self.fwd);
+            Self::refill(&mut self.rev, &mut self.fwd, alone);
         }
         self.rev.pop_front_with(f)
     }
 
-    /// Moves the far half of `from` (the elements nearest the empty run's
-    /// end of the node) into the empty run `to`, reversing their order.
-    fn refill(to: &mut Packed<1>, from: &mut Packed<1>) {
-        let keep = from.len() / 2;
-        let mut moved = Decoded::default();
-        moved.extend_from(from, keep, from.len() - keep);
-        let mut builder = Builder::new();
-        for i in (0..moved.len()).rev() {
-            builder.push(moved.get(i));
-        }
-        *to = Packed::from_builder(builder);
+    /// Moves elements of `from` (those nearest the empty run's end of the
+    /// node) into the empty run `to`, reversing their order: all of them,
+    /// or half if the node's other end is in use too (then each element
+    /// moves a bounded number of times however the two ends alternate).
+    fn refill(to: &mut Packed<1>, from: &mut Packed<1>, half: bool) {
+        let keep = if half { from.len() / 2 } else { 0 };
+        *to = Decoded::with(|moved| {
+            moved.fill(from, keep, from.len() - keep);
+            let mut builder = Builder::new();
+            for i in (0..moved.len()).rev() {
+                builder.push(moved.get(from, i));
+            }
+            Packed::from_builder(builder)
+        });
         from.remove(keep, from.len() - keep);
         from.shrink_to_fit();
     }
@@ -186,84 +232,80 @@ impl Node {
         }
     }
 
-    /// Folds `rev` into `fwd`, for a node that is no longer last.
-    pub(super) fn fold(&mut self) {
-        if self.rev.is_empty() {
-            return;
-        }
-        let mut builder = Builder::new();
-        self.for_each(0, self.len(), &mut Decoded::default(), |_, e| {
-            builder.push(e);
-            true
+    /// Seals a last node that a new last node is about to follow: folds
+    /// `rev` into `fwd`, cut where the bytes fill the largest allocator size
+    /// class they reach, so the allocation wastes nothing. The elements past
+    /// the cut (a fifth at most, as size classes are that close) come back
+    /// as the start of the next node. The class is taken from the node's
+    /// bytes before folding: shared prefixes are the same either way round,
+    /// so the folded run is within an element of that size.
+    pub(super) fn seal(&mut self) -> Node {
+        let class = class_floor(self.byte_len());
+        let mut kept = Builder::new();
+        let mut rest = Builder::new();
+        Decoded::with(|scratch| {
+            self.for_each(scratch, |_, e| {
+                // The first element stays whatever its size; once one
+                // element has gone to the rest, all that follow go too.
+                if kept.count() == 0 {
+                    kept.push(e);
+                } else if rest.count() > 0 || !kept.push_within(e, class) {
+                    rest.push(e);
+                }
+                true
+            })
         });
         *self = Node {
-            fwd: Packed::from_builder(builder),
+            fwd: Packed::from_builder(kept),
             rev: Packed::new(),
         };
+        Node {
+            fwd: Packed::from_builder(rest),
+            rev: Packed::new(),
+        }
     }
 
-    /// Calls `f(i, element)` for `i` in `from..to`, in order, until it
-    /// returns false (then returns false). `scratch` is reused for `rev`.
+    /// Calls `f(i, element)` for `i` in `from..to`, in order from `dir`'s
+    /// end of the range, until it returns false (then returns false).
+    /// `scratch` serves the run that must be read against its order.
+    pub(super) fn walk(
+        &self,
+        from: usize,
+        to: usize,
+        dir: End,
+        scratch: &mut Decoded,
+        mut f: impl FnMut(usize, &[u8]) -> bool,
+    ) -> bool {
+        let to = to.min(self.len());
+        let split = self.fwd.len();
+        // List indexes from..to of the rev part are its indexes len-to..len-from.
+        let rev = from.max(split)..to;
+        let fwd = from..to.min(split);
+        match dir {
+            End::Front => {
+                let mut cursor = self.fwd.cursor();
+                cursor.skip(from);
+                emit(cursor, fwd, &mut f)
+                    && (rev.is_empty()
+                        || emit_reversed(&self.rev, self.len() - to, rev, scratch, &mut f))
+            }
+            End::Back => {
+                let mut cursor = self.rev.cursor();
+                cursor.skip(self.len() - to);
+                (rev.is_empty() || emit(cursor, rev.rev(), &mut f))
+                    && (fwd.is_empty()
+                        || emit_reversed(&self.fwd, from, fwd.rev(), scratch, &mut f))
+            }
+        }
+    }
+
+    /// `walk` forwards over all elements.
     pub(super) fn for_each(
         &self,
-        from: usize,
-        to: usize,
         scratch: &mut Decoded,
-        mut f: impl FnMut(usize, &[u8]) -> bool,
+        f: impl FnMut(usize, &[u8]) -> bool,
     ) -> bool {
-        let to = to.min(self.len());
-        let split = self.fwd.len();
-        let mut cursor = self.fwd.cursor();
-        cursor.skip(from);
-        for i in from..to.min(split) {
-            match cursor.next_entry() {
-                Some(e) if f(i, e) => {}
-                _ => return false,
-            }
-        }
-        let from = from.max(split);
-        if from >= to {
-            return true;
-        }
-        // List indexes from..to are rev indexes len-to..len-from, reversed.
-        scratch.clear();
-        scratch.extend_from(&self.rev, self.len() - to, to - from);
-        (0..scratch.len())
-            .rev()
-            .zip(from..to)
-            .all(|(k, i)| f(i, scratch.get(k)))
-    }
-
-    /// Like `for_each` for `from..to`, from `to - 1` down to `from`.
-    pub(super) fn for_each_rev(
-        &self,
-        from: usize,
-        to: usize,
-        scratch: &mut Decoded,
-        mut f: impl FnMut(usize, &[u8]) -> bool,
-    ) -> bool {
-        let to = to.min(self.len());
-        let split = self.fwd.len();
-        if to > split {
-            let first = from.max(split);
-            let mut cursor: Cursor<'_, 1> = self.rev.cursor();
-            cursor.skip(self.len() - to);
-            for i in (first..to).rev() {
-                match cursor.next_entry() {
-                    Some(e) if f(i, e) => {}
-                    _ => return false,
-                }
-            }
-        }
-        let to = to.min(split);
-        if from >= to {
-            return true;
-        }
-        scratch.clear();
-        scratch.extend_from(&self.fwd, from, to - from);
-        (0..scratch.len())
-            .rev()
-            .all(|k| f(from + k, scratch.get(k)))
+        self.walk(0, self.len(), End::Front, scratch, f)
     }
 
     /// Keeps the elements for which `keep(i, element)` is true; false if it
@@ -271,13 +313,15 @@ impl Node {
     pub(super) fn retain(&mut self, mut keep: impl FnMut(usize, &[u8]) -> bool) -> bool {
         let mut builder = Builder::new();
         let mut dropped = false;
-        self.for_each(0, self.len(), &mut Decoded::default(), |i, e| {
-            if keep(i, e) {
-                builder.push(e);
-            } else {
-                dropped = true;
-            }
-            true
+        Decoded::with(|scratch| {
+            self.for_each(scratch, |i, e| {
+                if keep(i, e) {
+                    builder.push(e);
+                } else {
+                    dropped = true;
+                }
+                true
+            })
         });
         if dropped {
             *self = Node {
@@ -292,9 +336,11 @@ impl Node {
     /// first. Each run loses one contiguous stretch, so this is a splice per
     /// run, not a rebuild: cheap at either end of the node.
     pub(super) fn remove_range(&mut self, from: usize, to: usize, mut f: impl FnMut(&[u8])) {
-        self.for_each(from, to, &mut Decoded::default(), |_, e| {
-            f(e);
-            true
+        Decoded::with(|scratch| {
+            self.walk(from, to, End::Front, scratch, |_, e| {
+                f(e);
+                true
+            })
         });
         let split = self.fwd.len();
         let rev_from = self.len() - to;
@@ -311,6 +357,38 @@ impl Node {
     pub(super) fn is_folded(&self) -> bool {
         self.rev.is_empty()
     }
+}
+
+/// Hands `f` the cursor's next entries, numbered by `indexes`, until it
+/// returns false (then returns false).
+fn emit(
+    mut cursor: Cursor<'_, 1>,
+    indexes: impl Iterator<Item = usize>,
+    f: &mut impl FnMut(usize, &[u8]) -> bool,
+) -> bool {
+    for i in indexes {
+        match cursor.next_entry() {
+            Some(e) if f(i, e) => {}
+            _ => return false,
+        }
+    }
+    true
+}
+
+/// Hands `f` entries of `run` from `first` on in reverse, numbered by
+/// `indexes` (as many as wanted), until it returns false.
+fn emit_reversed(
+    run: &Packed<1>,
+    first: usize,
+    indexes: impl ExactSizeIterator<Item = usize>,
+    scratch: &mut Decoded,
+    f: &mut impl FnMut(usize, &[u8]) -> bool,
+) -> bool {
+    scratch.fill(run, first, indexes.len());
+    (0..scratch.len())
+        .rev()
+        .zip(indexes)
+        .all(|(k, i)| f(i, scratch.get(run, k)))
 }
 
 /// Packs a stream of elements into nodes of at most `target` elements (and

@@ -39,6 +39,16 @@ pub(crate) fn malloc_size(size: usize) -> usize {
     (((w >> shift) + 1) << shift) * WORD
 }
 
+/// The largest size class that is at most `size` (0 below the smallest).
+pub(crate) fn class_floor(size: usize) -> usize {
+    // Classes are at most a quarter apart, so this is a short walk down.
+    let mut x = size & !(WORD - 1);
+    while x > 0 && malloc_size(x) != x {
+        x -= WORD;
+    }
+    x
+}
+
 /// Bytes allocated for a buffer of `capacity` bytes.
 pub(crate) fn vec_bytes(v: &Vec<u8>) -> usize {
     malloc_size(v.capacity())
@@ -50,19 +60,36 @@ mod tests {
 
     #[test]
     fn small_sizes_round_to_16_bytes_then_to_quarter_powers_of_two() {
-        assert_eq!(malloc_size(0), 0);
-        assert_eq!(malloc_size(1), 8);
-        assert_eq!(malloc_size(8), 8);
-        assert_eq!(malloc_size(9), 16);
-        assert_eq!(malloc_size(17), 32);
-        assert_eq!(malloc_size(33), 48);
-        assert_eq!(malloc_size(64), 64);
-        assert_eq!(malloc_size(65), 80);
-        assert_eq!(malloc_size(81), 96);
-        assert_eq!(malloc_size(129), 160);
-        assert_eq!(malloc_size(4097), 5120);
-        assert_eq!(malloc_size(LARGEST_BINNED), LARGEST_BINNED);
-        assert_eq!(malloc_size(LARGEST_BINNED + 1), LARGEST_BINNED + OS_PAGE);
+        let cases = [
+            (0, 0),
+            (1, 8),
+            (8, 8),
+            (9, 16),
+            (17, 32),
+            (33, 48),
+            (64, 64),
+            (65, 80),
+            (81, 96),
+            (129, 160),
+            (4097, 5120),
+            (LARGEST_BINNED, LARGEST_BINNED),
+            (LARGEST_BINNED + 1, LARGEST_BINNED + OS_PAGE),
+        ];
+        for (size, class) in cases {
+            assert_eq!(malloc_size(size), class, "size {size}");
+        }
+    }
+
+    #[test]
+    fn class_floor_is_the_largest_class_not_above() {
+        for (size, floor) in [(0, 0), (7, 0), (8, 8), (31, 16), (1152, 1024), (1280, 1280)] {
+            assert_eq!(class_floor(size), floor, "size {size}");
+        }
+        for size in (1..20_000).step_by(7) {
+            let floor = class_floor(size);
+            assert!(floor <= size && (floor == 0 || malloc_size(floor) == floor));
+            assert!(malloc_size(floor + 1) > size || malloc_size(floor + 1) == malloc_size(size));
+        }
     }
 
     #[test]
