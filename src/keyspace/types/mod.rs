@@ -43,12 +43,20 @@ impl Default for Limits {
     }
 }
 
+mod codec;
 pub mod hash;
 mod hash_table;
 pub mod list;
 mod list_node;
 pub(crate) mod mem;
+mod member;
+#[cfg(test)]
+mod memory_report;
 pub(crate) mod packed;
+pub(crate) mod sample;
+pub mod set;
+mod table;
+pub mod zset;
 
 pub use packed::Elem;
 
