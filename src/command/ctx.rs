@@ -133,6 +133,11 @@ impl<'r, 'k> Ctx<'r, 'k> {
         &self.shared.config
     }
 
+    /// The collection encoding thresholds in force.
+    pub fn limits(&self) -> crate::keyspace::types::Limits {
+        crate::keyspace::types::Limits::from_config(&self.shared.config)
+    }
+
     pub fn databases(&self) -> usize {
         self.shared.keyspace.databases()
     }

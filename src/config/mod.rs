@@ -89,6 +89,23 @@ const DIR: usize = index("dir");
 const PROTECTED_CONFIGS: usize = index("enable-protected-configs");
 const SHUTDOWN_ON_SIGINT: usize = index("shutdown-on-sigint");
 const SHUTDOWN_ON_SIGTERM: usize = index("shutdown-on-sigterm");
+/// The collection encoding thresholds, in [`EncodingThresholds`]'s order.
+const ENCODING_THRESHOLDS: [usize; 9] = [
+    index("hash-max-listpack-entries"),
+    index("hash-max-listpack-value"),
+    index("set-max-intset-entries"),
+    index("set-max-listpack-entries"),
+    index("set-max-listpack-value"),
+    index("zset-max-listpack-entries"),
+    index("zset-max-listpack-value"),
+    index("list-max-listpack-size"),
+    index("list-compress-depth"),
+];
+
+/// The values of the nine collection encoding thresholds, in the order
+/// hash entries, hash value, set intset entries, set entries, set value,
+/// zset entries, zset value, list size, list compress depth.
+pub type EncodingThresholds = [i64; 9];
 
 /// The server's configuration. Read through the accessors.
 pub struct Config {
@@ -131,6 +148,12 @@ impl Config {
 
     fn text(&self, i: usize) -> String {
         self.values.read()[i].clone()
+    }
+
+    /// The thresholds at which small collection encodings grow into large
+    /// ones (`keyspace::types::Limits` reads them), as CONFIG SET left them.
+    pub fn encoding_thresholds(&self) -> EncodingThresholds {
+        ENCODING_THRESHOLDS.map(|i| self.number(i))
     }
 
     pub fn bind(&self) -> Vec<String> {

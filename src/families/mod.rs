@@ -14,6 +14,7 @@ pub mod introspection;
 pub mod settings;
 pub mod shutdown;
 pub mod strings;
+pub mod typed;
 
 use crate::command::{CmdError, CmdResult, Command, Ctx};
 

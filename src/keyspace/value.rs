@@ -10,6 +10,8 @@
 
 use super::types::hash::Hash;
 use super::types::list::List;
+use super::types::set::Set;
+use super::types::zset::ZSet;
 
 const INLINE_CAP: usize = 22;
 /// Redis keeps strings up to this length in the `embstr` encoding.
@@ -25,6 +27,8 @@ pub enum Value {
     Raw(Box<Vec<u8>>),
     List(Box<List>),
     Hash(Box<Hash>),
+    Set(Box<Set>),
+    ZSet(Box<ZSet>),
 }
 
 /// The Redis type name of a value, as TYPE reports it.
@@ -33,6 +37,8 @@ pub enum Kind {
     String,
     List,
     Hash,
+    Set,
+    ZSet,
 }
 
 impl Kind {
@@ -41,6 +47,8 @@ impl Kind {
             Kind::String => "string",
             Kind::List => "list",
             Kind::Hash => "hash",
+            Kind::Set => "set",
+            Kind::ZSet => "zset",
         }
     }
 }
@@ -95,6 +103,8 @@ impl Value {
             Value::Int(_) | Value::Inline { .. } | Value::Heap(_) | Value::Raw(_) => Kind::String,
             Value::List(_) => Kind::List,
             Value::Hash(_) => Kind::Hash,
+            Value::Set(_) => Kind::Set,
+            Value::ZSet(_) => Kind::ZSet,
         }
     }
 
@@ -103,6 +113,8 @@ impl Value {
         match self {
             Value::List(l) => l.is_empty(),
             Value::Hash(h) => h.is_empty(),
+            Value::Set(s) => s.is_empty(),
+            Value::ZSet(z) => z.is_empty(),
             _ => false,
         }
     }
@@ -112,7 +124,43 @@ impl Value {
     }
 
     pub fn new_hash() -> Value {
-        Value::Hash(Box::new(Hash::new()))
+        Value::Hash(Box::default())
+    }
+
+    pub fn from_set(set: Set) -> Value {
+        Value::Set(Box::new(set))
+    }
+
+    pub fn from_zset(zset: ZSet) -> Value {
+        Value::ZSet(Box::new(zset))
+    }
+
+    pub fn as_set(&self) -> Option<&Set> {
+        match self {
+            Value::Set(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_set_mut(&mut self) -> Option<&mut Set> {
+        match self {
+            Value::Set(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_zset(&self) -> Option<&ZSet> {
+        match self {
+            Value::ZSet(z) => Some(z),
+            _ => None,
+        }
+    }
+
+    pub fn as_zset_mut(&mut self) -> Option<&mut ZSet> {
+        match self {
+            Value::ZSet(z) => Some(z),
+            _ => None,
+        }
     }
 
     pub fn as_list(&self) -> Option<&List> {
@@ -154,7 +202,7 @@ impl Value {
             Value::Inline { len, buf } => StrBytes::Borrowed(&buf[..*len as usize]),
             Value::Heap(b) => StrBytes::Borrowed(b),
             Value::Raw(v) => StrBytes::Borrowed(v),
-            Value::List(_) | Value::Hash(_) => return None,
+            Value::List(_) | Value::Hash(_) | Value::Set(_) | Value::ZSet(_) => return None,
         })
     }
 
@@ -165,7 +213,7 @@ impl Value {
             Value::Inline { len, .. } => *len as usize,
             Value::Heap(b) => b.len(),
             Value::Raw(v) => v.len(),
-            Value::List(_) | Value::Hash(_) => 0,
+            Value::List(_) | Value::Hash(_) | Value::Set(_) | Value::ZSet(_) => 0,
         }
     }
 
@@ -190,6 +238,8 @@ impl Value {
             Value::Heap(_) | Value::Raw(_) => "raw",
             Value::List(l) => l.encoding_name(),
             Value::Hash(h) => h.encoding_name(),
+            Value::Set(s) => s.encoding_name(),
+            Value::ZSet(z) => z.encoding_name(),
         }
     }
 
@@ -201,6 +251,8 @@ impl Value {
             Value::Raw(v) => v.capacity() + std::mem::size_of::<Vec<u8>>(),
             Value::List(l) => l.heap_bytes(),
             Value::Hash(h) => h.heap_bytes(),
+            Value::Set(s) => s.heap_bytes(),
+            Value::ZSet(z) => z.heap_bytes(),
         }
     }
 }

@@ -513,7 +513,10 @@ mod tests {
 
     #[test]
     fn conversion_thresholds_follow_redis() {
-        let l = Limits::default();
+        let l = Limits {
+            hash_max_listpack_entries: 128,
+            ..Limits::default()
+        };
         let mut hash = Hash::new();
         for i in 0..128 {
             assert!(hash.set(format!("f{i}").as_bytes(), b"v", &l));
@@ -573,7 +576,10 @@ mod tests {
 
     #[test]
     fn scan_of_a_large_hash_survives_growth() {
-        let l = Limits::default();
+        let l = Limits {
+            hash_max_listpack_entries: 128,
+            ..Limits::default()
+        };
         let mut hash = Hash::new();
         for i in 0..200 {
             hash.set(format!("s{i}").as_bytes(), b"v", &l);

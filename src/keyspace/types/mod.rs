@@ -27,6 +27,25 @@ pub struct Limits {
     pub list_compress_depth: usize,
 }
 
+impl Limits {
+    /// The limits the configuration holds now (CONFIG SET changes them).
+    pub fn from_config(config: &crate::config::Config) -> Limits {
+        let [he, hv, si, se, sv, ze, zv, ls, lc] = config.encoding_thresholds();
+        let size = |n: i64| usize::try_from(n).unwrap_or(0);
+        Limits {
+            hash_max_listpack_entries: size(he),
+            hash_max_listpack_value: size(hv),
+            set_max_intset_entries: size(si),
+            set_max_listpack_entries: size(se),
+            set_max_listpack_value: size(sv),
+            zset_max_listpack_entries: size(ze),
+            zset_max_listpack_value: size(zv),
+            list_max_listpack_size: ls,
+            list_compress_depth: size(lc),
+        }
+    }
+}
+
 impl Default for Limits {
     fn default() -> Self {
         Limits {
