@@ -342,7 +342,8 @@ impl<'l, 'a> DbView<'l, 'a> {
         const SAMPLE_PER_SHARD: i64 = 16;
         let (db, now) = (self.db, self.locked.now());
         let mut summary = DbSummary::default();
-        let (mut ttl_sum, mut ttl_n) = (0i64, 0i64);
+        // Summed wide: a few keys expiring near the end of time overflow i64.
+        let (mut ttl_sum, mut ttl_n) = (0i128, 0i128);
         for shard in self.locked.db_shards(db) {
             summary.keys += shard.data.len();
             summary.expires += shard.expires.len();
@@ -354,7 +355,7 @@ impl<'l, 'a> DbView<'l, 'a> {
                 cursor = shard.expires.scan(cursor, |_, &at| {
                     seen += 1;
                     if at > now {
-                        ttl_sum += at - now;
+                        ttl_sum += i128::from(at) - i128::from(now);
                         ttl_n += 1;
                     }
                 });
@@ -363,7 +364,11 @@ impl<'l, 'a> DbView<'l, 'a> {
                 }
             }
         }
-        summary.avg_ttl = if ttl_n > 0 { ttl_sum / ttl_n } else { 0 };
+        summary.avg_ttl = if ttl_n > 0 {
+            (ttl_sum / ttl_n) as i64
+        } else {
+            0
+        };
         summary
     }
 
