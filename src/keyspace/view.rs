@@ -11,7 +11,7 @@
 use std::marker::PhantomData;
 use std::ptr::NonNull;
 
-use super::journal::{Change, Journal};
+use super::journal::{Change, Journal, Presence};
 use super::lock::Locked;
 use super::{SHARD_BITS, SHARDS, Shard, Value, hash_key};
 use crate::util::glob::glob_match;
@@ -129,6 +129,16 @@ impl<'l, 'a> DbView<'l, 'a> {
 
     pub fn exists(&mut self, key: &[u8]) -> bool {
         self.peek(key).is_some()
+    }
+
+    /// Whether the key is still stored although its time to live has run
+    /// out. Deletes nothing and counts nothing: WATCH remembers this, as
+    /// Redis does, so that the key's later removal does not count as a change.
+    pub fn expired_in_place(&mut self, key: &[u8]) -> bool {
+        let hash = self.locked.hash(key);
+        let (db, now) = (self.db, self.locked.now());
+        let shard = self.locked.shard(db, hash);
+        presence(shard, hash, key, now) == Presence::Expired
     }
 
     /// Stores a value, replacing any old one of any type.
@@ -325,6 +335,9 @@ impl<'l, 'a> DbView<'l, 'a> {
     /// request path) and how many keys they held.
     pub fn flush(&mut self) -> (Vec<ShardContents>, usize) {
         let db = self.db;
+        if self.locked.journal().announces() {
+            self.locked.announce_tracked(db, None);
+        }
         let old: Vec<ShardContents> = self
             .locked
             .db_shards(db)
@@ -378,6 +391,21 @@ impl<'l, 'a> DbView<'l, 'a> {
             Some(s) => s,
             None => panic!("whole-database operation on db {db} without its locks"),
         }
+    }
+}
+
+/// How `key` (hashed as `hash`) is stored in `shard` at `now`.
+pub(super) fn presence(shard: &Shard, hash: u64, key: &[u8], now: i64) -> Presence {
+    if shard.data.get_hashed(hash, key).is_none() {
+        Presence::Absent
+    } else if shard
+        .expires
+        .get_hashed(hash, key)
+        .is_some_and(|&at| at <= now)
+    {
+        Presence::Expired
+    } else {
+        Presence::Live
     }
 }
 
