@@ -574,7 +574,9 @@ impl Session {
             })
         );
         let exec_of_queued = is_exec && !self.queued.is_empty();
-        if r == f && !full_scan && !exec_of_queued {
+        // A queued command's rule applies to its slot in EXEC's reply.
+        let queued = r == b"+QUEUED\r\n";
+        if r == f && (!full_scan || queued) && !exec_of_queued {
             return Ok(());
         }
         let (rf, ff) = (Frame::parse(r), Frame::parse(f));
