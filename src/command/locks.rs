@@ -17,7 +17,7 @@ pub fn plan(cmd: &Command, args: &Args<'_>, db: usize, databases: usize) -> Lock
     // The common case, one key at argument 1, without allocating.
     if let ([spec], Locks::Keys) = (cmd.key_specs.as_slice(), cmd.locks)
         && spec == &KeySpec::at(1, spec.flags)
-        && locatable(spec)
+        && spec.flags & key::INCOMPLETE == 0
         && args.len() > 1
     {
         return LockPlan::key(db, args.get(1));
