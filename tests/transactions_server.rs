@@ -313,27 +313,25 @@ fn monitor_shows_multi_then_each_queued_command_as_exec_runs_it_then_exec() {
     let mut monitor = server.raw();
     assert_eq!(monitor.cmd(&["MONITOR"]), "+OK\r\n");
     let mut c = server.raw();
-    for line in [
-        &["MULTI"][..],
+    let queued: [&[&str]; 4] = [
         &["SET", "k", "v"],
         &["SELECT", "2"],
         &["GET", "k"],
         &["CONFIG", "GET", "maxmemory"],
-        &["NOSUCH"],
-    ] {
-        c.cmd(line);
+    ];
+    // First doomed by an unknown command, then run.
+    for doomed in [true, false] {
+        assert_eq!(c.cmd(&["MULTI"]), "+OK\r\n");
+        for line in queued {
+            assert_eq!(c.cmd(line), "+QUEUED\r\n");
+        }
+        if doomed {
+            c.cmd(&["NOSUCH"]);
+        }
+        let reply = c.cmd(&["EXEC"]);
+        let expected = if doomed { "-EXECABORT" } else { "*4\r\n" };
+        assert!(reply.starts_with(expected), "{reply}");
     }
-    assert!(c.cmd(&["EXEC"]).starts_with("-EXECABORT"));
-    for line in [
-        &["MULTI"][..],
-        &["SET", "k", "v"],
-        &["SELECT", "2"],
-        &["GET", "k"],
-        &["CONFIG", "GET", "maxmemory"],
-    ] {
-        c.cmd(line);
-    }
-    assert!(c.cmd(&["EXEC"]).starts_with("*4\r\n"));
     c.cmd(&["PING"]);
     // Queued commands show when EXEC runs them (CONFIG, an admin
     // command, never does); a doomed transaction shows MULTI and EXEC.
