@@ -245,8 +245,12 @@ impl Dispatcher {
             return Ok(cmd);
         }
         if args.len() < 2 {
+            // Refused as the container itself, which Redis counts.
             let error = CmdError::WrongArity.message(&cmd.fullname).into_owned();
-            return Err(unknown(error));
+            return Err(Refusal {
+                cmd: Some(cmd),
+                error: Cow::Owned(error),
+            });
         }
         let sub_name = args.get(1);
         match cmd.subcommand(sub_name) {
