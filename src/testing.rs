@@ -45,6 +45,14 @@ impl Harness {
         String::from_utf8_lossy(&self.run_bytes(&argv)).into_owned()
     }
 
+    /// Runs one command as another session of the same server (see
+    /// [`Harness::session`]), for tests that interleave two clients.
+    pub fn run_as(&self, session: &mut Session, argv: &[&str]) -> String {
+        let argv: Vec<&[u8]> = argv.iter().map(|a| a.as_bytes()).collect();
+        let reply = crate::server::conn::run_requests(&self.dispatcher, session, &encode(&argv));
+        String::from_utf8_lossy(&reply).into_owned()
+    }
+
     /// Runs a raw request stream (several commands, inline or RESP).
     pub fn run_stream(&mut self, requests: &[u8]) -> Vec<u8> {
         crate::server::conn::run_requests(&self.dispatcher, &mut self.session, requests)

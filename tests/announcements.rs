@@ -5,11 +5,11 @@
 
 use std::sync::{Arc, Mutex};
 
-use ferrodis::keyspace::{Announcement, Change, Listener};
+use ferrodis::keyspace::{Announcement, Change, Listener, Presence};
 use ferrodis::testing::Harness;
 
 #[derive(Default)]
-struct Recorder(Mutex<Vec<Announcement>>);
+struct Recorder(Mutex<Vec<Announcement>>, Vec<&'static str>);
 
 impl Listener for Recorder {
     fn interested(&self) -> bool {
@@ -17,6 +17,9 @@ impl Listener for Recorder {
     }
     fn announce(&self, batch: &[Announcement]) {
         self.0.lock().unwrap().extend_from_slice(batch);
+    }
+    fn tracked_keys(&self, _db: usize) -> Vec<Box<[u8]>> {
+        self.1.iter().map(|k| k.as_bytes().into()).collect()
     }
 }
 
@@ -116,5 +119,45 @@ fn expiry_and_database_wide_writes_announce_themselves() {
         flushed
             .iter()
             .all(|(_, key, c)| key.is_empty() && *c == Change::Flushed)
+    );
+}
+
+#[test]
+fn flushes_and_swaps_detail_each_tracked_key_before_and_after() {
+    let mut h = Harness::default();
+    let recorder = Arc::new(Recorder(Mutex::default(), vec!["live", "stale", "none"]));
+    h.dispatcher.shared.hooks.attach(recorder.clone());
+    let rec = &recorder;
+    h.run(&["SET", "live", "1"]);
+    h.run(&["SET", "stale", "1", "PX", "1"]);
+    h.run(&["SELECT", "1"]);
+    h.run(&["SET", "stale", "2"]);
+    h.run(&["SELECT", "0"]);
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    rec.0.lock().unwrap().clear();
+    let replaced = |before, after| Change::Replaced { before, after };
+    use Presence::{Absent, Expired, Live};
+    // Tracked keys stored in either database, then the swap itself.
+    assert_eq!(
+        announced(&mut h, rec, &["SWAPDB", "0", "1"]),
+        [
+            (0, "live".into(), replaced(Live, Absent)),
+            (0, "stale".into(), replaced(Expired, Live)),
+            (1, "live".into(), replaced(Absent, Live)),
+            (1, "stale".into(), replaced(Live, Expired)),
+            (0, String::new(), Change::Swapped(1)),
+        ]
+    );
+    assert_eq!(
+        announced(&mut h, rec, &["FLUSHDB"]),
+        [
+            (0, "stale".into(), replaced(Live, Absent)),
+            (0, String::new(), Change::Flushed),
+        ]
+    );
+    // Swapping a database with itself changes nothing it could detail.
+    assert_eq!(
+        announced(&mut h, rec, &["SWAPDB", "1", "1"]),
+        [(1, String::new(), Change::Swapped(1))]
     );
 }

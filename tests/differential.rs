@@ -532,6 +532,9 @@ impl Session {
             }) {
                 Some(e) => {
                     self.notes.applied(e, &name);
+                    if (r == b"+QUEUED\r\n") != (f == b"+QUEUED\r\n") {
+                        self.discard_both();
+                    }
                     None
                 }
                 None => Some(Mismatch {
@@ -574,7 +577,9 @@ impl Session {
             })
         );
         let exec_of_queued = is_exec && !self.queued.is_empty();
-        if r == f && !full_scan && !exec_of_queued {
+        // A queued command's rule applies to its slot in EXEC's reply.
+        let queued = r == b"+QUEUED\r\n";
+        if r == f && (!full_scan || queued) && !exec_of_queued {
             return Ok(());
         }
         let (rf, ff) = (Frame::parse(r), Frame::parse(f));
@@ -668,11 +673,24 @@ impl Session {
         result
     }
 
+    /// A known difference made one server queue what the other refused, so
+    /// their transactions would end differently (EXECABORT against a run)
+    /// and their datasets part: both are discarded to stay in step.
+    fn discard_both(&mut self) {
+        for conn in [&mut self.r, &mut self.f] {
+            conn.send_cmd(&[b"DISCARD"]);
+            let _ = conn.try_read_reply();
+        }
+        self.queued.clear();
+    }
+
     /// Remembers the rules of commands queued inside MULTI, so that EXEC's
     /// array can be compared element by element with them.
     fn track_state(&mut self, rule: Option<&'static Entry>, inv: &Invocation, r: &[u8]) {
         let word = inv[0].to_ascii_uppercase();
         match word.as_slice() {
+            // A nested MULTI is refused and leaves the queue as it was.
+            b"MULTI" if r != b"+OK\r\n" => {}
             b"MULTI" | b"EXEC" | b"DISCARD" | b"RESET" => self.queued.clear(),
             _ if r == b"+QUEUED\r\n" => self.queued.push(rule),
             _ => {}

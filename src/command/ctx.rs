@@ -17,6 +17,7 @@ use crate::state::control::{Answer, Request};
 use crate::state::pause::Pause;
 use crate::state::registry::ClientRegistry;
 use crate::state::stats::ServerStats;
+use crate::state::watch::Watches;
 use crate::state::{Session, Shared};
 
 /// Why a command failed; the dispatcher turns it into the error reply.
@@ -161,6 +162,11 @@ impl<'r, 'k> Ctx<'r, 'k> {
 
     pub fn pause(&self) -> &'r Pause {
         &self.shared.pause
+    }
+
+    /// The WATCH registry.
+    pub fn watches(&self) -> &'r std::sync::Arc<Watches> {
+        &self.shared.hooks.watches
     }
 
     /// When the server started.

@@ -7,11 +7,15 @@
 //! into a lock plan and acquires it. [`Dispatcher::run_locked`] runs a
 //! command inside a lock set a runner already holds (what EXEC and scripts
 //! do), without locking again. A panicking handler is caught here: the
-//! client gets an error and the server goes on.
+//! client gets an error and the server goes on. While a client has a
+//! transaction open, its commands take the path in [`exec`] instead: one
+//! branch on the session's state is all the ordinary path pays for it.
 
+mod exec;
 pub mod monitor;
 pub mod redact;
 
+use std::borrow::Cow;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use crate::command::{Args, CmdError, Command, CommandTable, Ctx, flag, locks};
@@ -59,26 +63,43 @@ impl Dispatcher {
     }
 
     /// How long the command `args` names must still wait under CLIENT
-    /// PAUSE, or `None` if it may run now.
-    pub fn paused_for(&self, args: &Args<'_>) -> Option<i64> {
+    /// PAUSE, or `None` if it may run now. EXEC counts as a write when its
+    /// transaction queued one, as in Redis.
+    pub fn paused_for(&self, session: &Session, args: &Args<'_>) -> Option<i64> {
         let pause = &self.shared.pause;
         if !pause.active() {
             return None;
         }
-        let writes = self
-            .table
-            .resolve(args)
-            .is_some_and(|c| c.has(flag::WRITE | flag::MAY_REPLICATE));
+        let writes = self.table.resolve(args).is_some_and(|c| {
+            c.has(flag::WRITE | flag::MAY_REPLICATE) || exec::is_exec_of_writes(c, session)
+        });
         pause.holds(writes)
     }
 
     fn run(&self, session: &mut Session, args: &Args<'_>, out: &mut Reply<'_>) -> Outcome {
-        let Some(cmd) = self.admit(session, args, out) else {
-            return Outcome::Refused;
+        let cmd = match self.admit(session, args) {
+            Ok(cmd) => cmd,
+            Err(refusal) => {
+                self.refuse(session, refusal, out);
+                return Outcome::Refused;
+            }
         };
+        if session.in_multi() {
+            return self.run_in_transaction(session, cmd, args, out);
+        }
+        self.run_now(session, cmd, args, out)
+    }
+
+    /// Locks what `cmd` needs, runs it and accounts for it.
+    fn run_now(
+        &self,
+        session: &mut Session,
+        cmd: &Command,
+        args: &Args<'_>,
+        out: &mut Reply<'_>,
+    ) -> Outcome {
         session.handle.set_last_cmd(cmd.id);
         let started = observe::start();
-        let config = &self.shared.config;
         let keyspace = &self.shared.keyspace;
         let plan = locks::plan(cmd, args, session.db, keyspace.databases());
         let mut locked = keyspace.lock(&plan);
@@ -89,18 +110,25 @@ impl Dispatcher {
         if outcome == Outcome::Ran {
             monitor::feed(&self.shared.clients, session, cmd, args);
         }
-        let ns = started.elapsed_ns();
+        let failed = out.errors > errors_before;
+        self.account(session, cmd, args, started.elapsed_ns(), failed);
+        outcome
+    }
+
+    /// Counts a command that ran for `ns` (INFO commandstats and
+    /// latencystats, the slow log, the latency monitor).
+    fn account(&self, session: &Session, cmd: &Command, args: &Args<'_>, ns: u64, failed: bool) {
+        let config = &self.shared.config;
         let thresholds = Thresholds {
             slowlog_us: config.slowlog_log_slower_than(),
             latency_ms: config.latency_monitor_threshold(),
         };
         let stats = &self.shared.stats;
-        stats.counters.call(cmd.id, ns, out.errors > errors_before);
+        stats.counters.call(cmd.id, ns, failed);
         if thresholds.slow(ns) && !cmd.has(flag::SKIP_SLOWLOG) {
             self.log_slow(session, cmd, args, ns / 1000);
         }
         thresholds.note_latency(&stats.latency, ns, cmd.has(flag::FAST));
-        outcome
     }
 
     /// Runs `cmd` under `locked`, which must cover its lock plan (the
@@ -158,55 +186,82 @@ impl Dispatcher {
         Outcome::Ran
     }
 
-    /// Finds the command and checks what must hold before it may run,
-    /// replying with Redis's error when something does not.
-    fn admit<'t>(
-        &'t self,
-        session: &Session,
-        args: &Args<'_>,
-        out: &mut Reply<'_>,
-    ) -> Option<&'t Command> {
-        let cmd = self.lookup(args, out)?;
+    /// Finds the command and checks what must hold before it may run;
+    /// the refusal carries Redis's error when something does not.
+    fn admit<'t>(&'t self, session: &Session, args: &Args<'_>) -> Result<&'t Command, Refusal<'t>> {
+        let cmd = self.lookup(args)?;
+        let refused = |error: Cow<'static, [u8]>| Refusal {
+            cmd: Some(cmd),
+            error,
+        };
         if !cmd.arity_ok(args.len()) {
-            out.error_bytes(&CmdError::WrongArity.message(&cmd.fullname));
-            self.shared.stats.counters.rejected(cmd.id);
-            return None;
+            let error = CmdError::WrongArity.message(&cmd.fullname).into_owned();
+            return Err(refused(Cow::Owned(error)));
         }
         if !session.authenticated && !cmd.has(flag::NO_AUTH) && auth::required(&self.shared.config)
         {
-            out.error(auth::NOAUTH);
-            return None;
+            return Err(refused(Cow::Borrowed(auth::NOAUTH.as_bytes())));
         }
-        cmd.handler.is_some().then_some(cmd)
+        match cmd.handler {
+            Some(_) => Ok(cmd),
+            None => Err(refused(Cow::Owned(
+                CmdError::WrongArity.message(&cmd.fullname).into_owned(),
+            ))),
+        }
     }
 
-    /// Finds the table entry for `args`, descending into subcommands; replies
-    /// with Redis's error when there is none.
-    fn lookup(&self, args: &Args<'_>, out: &mut Reply<'_>) -> Option<&Command> {
+    /// Answers a refused command. Inside a transaction the refusal dooms
+    /// it; a refused EXEC discards it and says why, as Redis does.
+    #[cold]
+    fn refuse(&self, session: &mut Session, refusal: Refusal<'_>, out: &mut Reply<'_>) {
+        session.abort_transaction();
+        let Some(cmd) = refusal.cmd else {
+            session.handle.forget_last_cmd();
+            out.error_bytes(&refusal.error);
+            return;
+        };
+        session.handle.set_last_cmd(cmd.id);
+        self.shared.stats.counters.rejected(cmd.id);
+        if cmd.fullname == "exec" {
+            exec::refuse_exec(session, &refusal.error, out);
+        } else {
+            out.error_bytes(&refusal.error);
+        }
+    }
+
+    /// Finds the table entry for `args`, descending into subcommands; the
+    /// refusal is Redis's error when there is none.
+    fn lookup(&self, args: &Args<'_>) -> Result<&Command, Refusal<'_>> {
+        let unknown = |error: Vec<u8>| Refusal {
+            cmd: None,
+            error: Cow::Owned(error),
+        };
         let name = args.get(0);
         let Some(cmd) = self.table.lookup(name) else {
-            out.error_bytes(&unknown_command(name, args));
-            return None;
+            return Err(unknown(unknown_command(name, args)));
         };
         // COMMAND alone runs the container's own handler; its subcommands need a name.
         if cmd.subcommands.is_empty() || (args.len() < 2 && cmd.handler.is_some()) {
-            return Some(cmd);
+            return Ok(cmd);
         }
         if args.len() < 2 {
-            out.error_bytes(&CmdError::WrongArity.message(&cmd.fullname));
-            return None;
+            // Refused as the container itself, which Redis counts.
+            let error = CmdError::WrongArity.message(&cmd.fullname).into_owned();
+            return Err(Refusal {
+                cmd: Some(cmd),
+                error: Cow::Owned(error),
+            });
         }
         let sub_name = args.get(1);
         match cmd.subcommand(sub_name) {
-            Some(sub) => Some(sub),
+            Some(sub) => Ok(sub),
             None => {
                 let mut msg = b"ERR unknown subcommand '".to_vec();
                 msg.extend_from_slice(c_string(sub_name, 128));
                 msg.extend_from_slice(
                     format!("'. Try {} HELP.", cmd.name.to_ascii_uppercase()).as_bytes(),
                 );
-                out.error_bytes(&msg);
-                None
+                Err(unknown(msg))
             }
         }
     }
@@ -223,6 +278,12 @@ impl Dispatcher {
                 .push(argv.into_iter(), micros, &session.addr, &name, max_len);
         }
     }
+}
+
+/// Why a command may not run: the entry when one was found, and the error.
+struct Refusal<'t> {
+    cmd: Option<&'t Command>,
+    error: Cow<'static, [u8]>,
 }
 
 /// Redis's text for a command it does not know, quoting the first arguments.

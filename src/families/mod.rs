@@ -14,6 +14,7 @@ pub mod introspection;
 pub mod settings;
 pub mod shutdown;
 pub mod strings;
+pub mod transactions;
 pub mod typed;
 
 use crate::command::{CmdError, CmdResult, Command, Ctx};
@@ -31,6 +32,7 @@ pub fn register_all(table: &mut Vec<Command>) {
     settings::register(table);
     shutdown::register(table);
     diagnostics::register(table);
+    transactions::register(table);
 }
 
 pub const WRONGTYPE: CmdError =

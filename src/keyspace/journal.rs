@@ -28,6 +28,20 @@ pub enum Change {
     Flushed,
     /// The database's contents were exchanged with this other database's.
     Swapped(usize),
+    /// What a database-wide change (`Flushed`, `Swapped`) did to one key the
+    /// listener tracks ([`Listener::tracked_keys`]): the key as it was and
+    /// as it is now. Announced just before the database-wide change, only
+    /// when the key was or is stored.
+    Replaced { before: Presence, after: Presence },
+}
+
+/// How a key is stored, as a database-wide change finds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Presence {
+    Absent,
+    /// Stored, but its time to live has run out (not yet deleted).
+    Expired,
+    Live,
 }
 
 /// One change, as consumers hear of it.
@@ -46,6 +60,12 @@ pub trait Listener: Send + Sync {
     fn interested(&self) -> bool;
     /// Called with a lock set's announcements while its locks are held.
     fn announce(&self, batch: &[Announcement]);
+    /// The keys of `db` this listener follows one by one (WATCH): a flush
+    /// or swap of `db` then also announces each of them as
+    /// [`Change::Replaced`]. Asked only on those rare database-wide changes.
+    fn tracked_keys(&self, _db: usize) -> Vec<Box<[u8]>> {
+        Vec::new()
+    }
 }
 
 /// Where the keyspace keeps its listener: set once, then read without locking.
@@ -61,6 +81,11 @@ impl ListenerSlot {
 
     fn get(&self) -> Option<&Arc<dyn Listener>> {
         self.0.get()
+    }
+
+    /// The keys of `db` the listener tracks one by one.
+    pub(crate) fn tracked_keys(&self, db: usize) -> Vec<Box<[u8]>> {
+        self.get().map_or_else(Vec::new, |l| l.tracked_keys(db))
     }
 }
 
@@ -78,6 +103,9 @@ pub struct Journal {
     effects: Option<Vec<Effect>>,
     /// Present when the listener is interested.
     announcements: Option<Vec<Announcement>>,
+    /// The records leave as one MULTI ... EXEC unit when there is more
+    /// than one (a transaction's writes).
+    one_unit: bool,
 }
 
 impl Journal {
@@ -103,6 +131,17 @@ impl Journal {
 
     pub(crate) fn own_emits(&self) -> usize {
         self.own_emits
+    }
+
+    /// Whether announcements are kept (the listener is interested).
+    pub(crate) fn announces(&self) -> bool {
+        self.announcements.is_some()
+    }
+
+    /// Wraps the records in MULTI ... EXEC when there are several, as Redis
+    /// propagates a transaction.
+    pub(crate) fn emit_as_unit(&mut self) {
+        self.one_unit = true;
     }
 
     /// `n` changes to `key` (Redis counts one per element for some writes).
@@ -187,7 +226,19 @@ impl Journal {
 
     fn flush_records(&mut self, keyspace: &Keyspace) {
         if let Some(effects) = self.effects.as_mut().filter(|e| !e.is_empty()) {
-            keyspace.effects.emit_all(effects.drain(..));
+            if self.one_unit && effects.len() > 1 {
+                let word = |db: usize, w: &[u8]| Effect {
+                    db,
+                    argv: vec![w.to_vec()],
+                };
+                let (first, last) = (effects[0].db, effects[effects.len() - 1].db);
+                let unit = std::iter::once(word(first, b"MULTI"))
+                    .chain(effects.drain(..))
+                    .chain(std::iter::once(word(last, b"EXEC")));
+                keyspace.effects.emit_all(unit);
+            } else {
+                keyspace.effects.emit_all(effects.drain(..));
+            }
         }
         if let Some(batch) = self.announcements.as_mut().filter(|a| !a.is_empty()) {
             if let Some(listener) = keyspace.listener.get() {

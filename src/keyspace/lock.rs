@@ -10,8 +10,8 @@
 
 use parking_lot::MutexGuard;
 
-use super::journal::Journal;
-use super::view::DbView;
+use super::journal::{Change, Journal, Presence};
+use super::view::{DbView, presence};
 use super::{Keyspace, SHARDS, Shard, hash_key, shard_of};
 use crate::util::time::now_ms;
 
@@ -244,8 +244,18 @@ impl<'a> Locked<'a> {
         self.journal.own_emits()
     }
 
+    /// The effect records leave as one MULTI ... EXEC unit when there are
+    /// several: a transaction's writes, as Redis propagates them.
+    pub fn emit_as_unit(&mut self) {
+        self.journal.emit_as_unit();
+    }
+
     /// Exchanges the contents of two databases, both wholly locked.
     pub fn swap_dbs(&mut self, a: usize, b: usize) {
+        if a != b && self.journal.announces() {
+            self.announce_tracked(a, Some(b));
+            self.announce_tracked(b, Some(a));
+        }
         if a != b {
             let from_a: Vec<Shard> = self.db_shards(a).map(std::mem::take).collect();
             let from_b: Vec<Shard> = self
@@ -257,7 +267,7 @@ impl<'a> Locked<'a> {
                 *slot = incoming;
             }
         }
-        self.journal.announce_db(a, super::Change::Swapped(b), 0);
+        self.journal.announce_db(a, Change::Swapped(b), 0);
         self.force_propagation();
     }
 
@@ -271,6 +281,32 @@ impl<'a> Locked<'a> {
     /// Hands the journal's records to their consumers and releases the
     /// locks. Dropping a `Locked` does the same; this names the moment.
     pub fn finish(self) {}
+
+    /// Announces, for each key of `db` the listener tracks, what emptying
+    /// `db` (`with: None`) or filling it with database `with`'s contents is
+    /// about to do to it. Runs before the change, on whole-database locks.
+    pub(super) fn announce_tracked(&mut self, db: usize, with: Option<usize>) {
+        let now = self.now;
+        for key in self.keyspace.listener.tracked_keys(db) {
+            let hash = hash_key(&key);
+            let mut presence_in = |db: usize| {
+                let slot = Slot {
+                    db,
+                    shard: shard_of(hash),
+                };
+                match self.guards.get_mut(slot) {
+                    Some(shard) => presence(shard, hash, &key, now),
+                    None => unlocked(slot),
+                }
+            };
+            let before = presence_in(db);
+            let after = with.map_or(Presence::Absent, presence_in);
+            if (before, after) != (Presence::Absent, Presence::Absent) {
+                self.journal
+                    .announce(db, &key, Change::Replaced { before, after }, 0);
+            }
+        }
+    }
 
     #[inline]
     pub(super) fn hash(&mut self, key: &[u8]) -> u64 {

@@ -29,7 +29,7 @@ use parking_lot::Mutex;
 
 pub use dict::{Dict, hash_key};
 pub use effects::Effects;
-pub use journal::{Announcement, Change, Listener};
+pub use journal::{Announcement, Change, Listener, Presence};
 pub use lock::{LockPlan, Locked};
 pub use value::{Kind, Value};
 pub use view::{DbSummary, DbView, Ttl, ValueMut};

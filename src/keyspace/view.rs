@@ -11,7 +11,7 @@
 use std::marker::PhantomData;
 use std::ptr::NonNull;
 
-use super::journal::{Change, Journal};
+use super::journal::{Change, Journal, Presence};
 use super::lock::Locked;
 use super::{Dict, SHARD_BITS, SHARDS, Shard, Value, hash_key};
 use crate::util::glob::glob_match;
@@ -150,6 +150,16 @@ impl<'l, 'a> DbView<'l, 'a> {
 
     pub fn exists(&mut self, key: &[u8]) -> bool {
         self.peek(key).is_some()
+    }
+
+    /// Whether the key is still stored although its time to live has run
+    /// out. Deletes nothing and counts nothing: WATCH remembers this, as
+    /// Redis does, so that the key's later removal does not count as a change.
+    pub fn expired_in_place(&mut self, key: &[u8]) -> bool {
+        let hash = self.locked.hash(key);
+        let (db, now) = (self.db, self.locked.now());
+        let shard = self.locked.shard(db, hash);
+        presence(shard, hash, key, now) == Presence::Expired
     }
 
     /// Stores a value, replacing any old one of any type.
@@ -346,6 +356,9 @@ impl<'l, 'a> DbView<'l, 'a> {
     /// request path) and how many keys they held.
     pub fn flush(&mut self) -> (Vec<ShardContents>, usize) {
         let db = self.db;
+        if self.locked.journal().announces() {
+            self.locked.announce_tracked(db, None);
+        }
         let old: Vec<ShardContents> = self
             .locked
             .db_shards(db)
@@ -363,7 +376,8 @@ impl<'l, 'a> DbView<'l, 'a> {
         const SAMPLE_PER_SHARD: i64 = 16;
         let (db, now) = (self.db, self.locked.now());
         let mut summary = DbSummary::default();
-        let (mut ttl_sum, mut ttl_n) = (0i64, 0i64);
+        // Summed wide: a few keys expiring near the end of time overflow i64.
+        let (mut ttl_sum, mut ttl_n) = (0i128, 0i128);
         for shard in self.locked.db_shards(db) {
             summary.keys += shard.data.len();
             summary.expires += shard.expires.len();
@@ -375,7 +389,7 @@ impl<'l, 'a> DbView<'l, 'a> {
                 cursor = shard.expires.scan(cursor, |_, &at| {
                     seen += 1;
                     if at > now {
-                        ttl_sum += at - now;
+                        ttl_sum += i128::from(at) - i128::from(now);
                         ttl_n += 1;
                     }
                 });
@@ -384,7 +398,11 @@ impl<'l, 'a> DbView<'l, 'a> {
                 }
             }
         }
-        summary.avg_ttl = if ttl_n > 0 { ttl_sum / ttl_n } else { 0 };
+        summary.avg_ttl = if ttl_n > 0 {
+            (ttl_sum / ttl_n) as i64
+        } else {
+            0
+        };
         summary
     }
 
@@ -394,6 +412,21 @@ impl<'l, 'a> DbView<'l, 'a> {
             Some(s) => s,
             None => panic!("whole-database operation on db {db} without its locks"),
         }
+    }
+}
+
+/// How `key` (hashed as `hash`) is stored in `shard` at `now`.
+pub(super) fn presence(shard: &Shard, hash: u64, key: &[u8], now: i64) -> Presence {
+    if shard.data.get_hashed(hash, key).is_none() {
+        Presence::Absent
+    } else if shard
+        .expires
+        .get_hashed(hash, key)
+        .is_some_and(|&at| at <= now)
+    {
+        Presence::Expired
+    } else {
+        Presence::Live
     }
 }
 

@@ -403,7 +403,7 @@ fn run_batch(
                 Source::Scratch => &parser.scratch,
             };
             let args = Args::new(base, &parser.spans);
-            if let Some(wait) = dispatcher.paused_for(&args) {
+            if let Some(wait) = dispatcher.paused_for(client, &args) {
                 // Left unconsumed: the parser reads it again after the pause.
                 return Batch::Paused(wait);
             }
@@ -443,6 +443,8 @@ fn apply_reply_mode(client: &mut Session, output: &mut Vec<u8>, mark: usize) {
         }
         // Set by the command that just ran: its own reply is already none.
         ReplyMode::SkipNext => client.reply_mode = ReplyMode::Skip,
+        // EXEC dropped what followed CLIENT REPLY OFF itself.
+        ReplyMode::OffFromNext => client.reply_mode = ReplyMode::Off,
         ReplyMode::On => {}
     }
 }

@@ -10,10 +10,13 @@
 
 use std::sync::{Arc, OnceLock};
 
+use super::watch::Watches;
 use crate::keyspace::{Announcement, Listener};
 
 #[derive(Default)]
 pub struct Hooks {
+    /// WATCH: the clients whose transactions a change of their keys dooms.
+    pub watches: Arc<Watches>,
     /// One more consumer, attached once (tests observe announcements so).
     attached: OnceLock<Arc<dyn Listener>>,
 }
@@ -29,12 +32,25 @@ impl Hooks {
 
 impl Listener for Hooks {
     fn interested(&self) -> bool {
-        self.attached.get().is_some_and(|l| l.interested())
+        self.watches.interested() || self.attached.get().is_some_and(|l| l.interested())
     }
 
     fn announce(&self, batch: &[Announcement]) {
+        if self.watches.interested() {
+            self.watches.announce(batch);
+        }
         if let Some(listener) = self.attached.get() {
             listener.announce(batch);
         }
+    }
+
+    fn tracked_keys(&self, db: usize) -> Vec<Box<[u8]>> {
+        let mut keys = self.watches.keys_in(db);
+        if let Some(listener) = self.attached.get() {
+            keys.extend(listener.tracked_keys(db));
+            keys.sort_unstable();
+            keys.dedup();
+        }
+        keys
     }
 }

@@ -7,10 +7,12 @@
 
 pub mod control;
 pub mod hooks;
+pub mod multi;
 pub mod pause;
 pub mod registry;
 pub mod session;
 pub mod stats;
+pub mod watch;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};

@@ -35,6 +35,10 @@ pub mod flags {
     pub const NO_TOUCH: u32 = 1 << 3;
     pub const CLOSE_AFTER_REPLY: u32 = 1 << 4;
     pub const CLOSE_ASAP: u32 = 1 << 5;
+    /// Between MULTI and the end of EXEC (CLIENT LIST's `x`).
+    pub const MULTI: u32 = 1 << 6;
+    /// A watched key changed: EXEC will refuse (`d`). Set by writers.
+    pub const DIRTY_CAS: u32 = 1 << 7;
 }
 
 /// The client's own metadata that changes rarely (names set by commands).
@@ -63,6 +67,10 @@ pub struct ClientHandle {
     pub qbuf: AtomicUsize,
     pub rbs: AtomicUsize,
     pub omem: AtomicUsize,
+    /// Commands queued in the open transaction, -1 outside one; and what
+    /// they take (CLIENT LIST's `multi` and `multi-mem`).
+    pub multi: AtomicI64,
+    pub multi_mem: AtomicUsize,
     pub meta: Mutex<Meta>,
     push: mpsc::UnboundedSender<Push>,
 }
@@ -90,6 +98,8 @@ impl ClientHandle {
             qbuf: AtomicUsize::new(0),
             rbs: AtomicUsize::new(0),
             omem: AtomicUsize::new(0),
+            multi: AtomicI64::new(-1),
+            multi_mem: AtomicUsize::new(0),
             meta: Mutex::new(Meta::default()),
             push,
         }
@@ -112,6 +122,11 @@ impl ClientHandle {
         self.last_cmd.store(id, Ordering::Relaxed);
     }
 
+    /// After a command Redis did not recognise: CLIENT LIST shows `NULL`.
+    pub fn forget_last_cmd(&self) {
+        self.last_cmd.store(NO_COMMAND, Ordering::Relaxed);
+    }
+
     /// The id of the last command, `None` before any.
     pub fn last_cmd(&self) -> Option<u32> {
         Some(self.last_cmd.load(Ordering::Relaxed)).filter(|&id| id != NO_COMMAND)
@@ -131,6 +146,8 @@ impl ClientHandle {
         let f = self.flags.load(Ordering::Relaxed);
         let letters = [
             (flags::MONITOR, 'O'),
+            (flags::MULTI, 'x'),
+            (flags::DIRTY_CAS, 'd'),
             (flags::CLOSE_AFTER_REPLY, 'c'),
             (flags::CLOSE_ASAP, 'A'),
             (flags::UNIX, 'U'),
@@ -157,9 +174,10 @@ impl ClientHandle {
         let qbuf = self.qbuf.load(Ordering::Relaxed);
         let rbs = self.rbs.load(Ordering::Relaxed);
         let omem = self.omem.load(Ordering::Relaxed);
+        let multi_mem = self.multi_mem.load(Ordering::Relaxed);
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 \
-             qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp={} obl=0 oll=0 omem={} tot-mem={} \
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi={} \
+             qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl=0 oll=0 omem={} tot-mem={} \
              events={} cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
             self.id,
             self.addr,
@@ -170,13 +188,15 @@ impl ClientHandle {
             (now - self.last_interaction_ms.load(Ordering::Relaxed)).max(0) / 1000,
             self.flag_letters(),
             self.db.load(Ordering::Relaxed),
+            self.multi.load(Ordering::Relaxed),
             qbuf,
             rbs.saturating_sub(qbuf),
             argv_mem,
+            multi_mem,
             rbs,
             rbs,
             omem,
-            rbs + omem + argv_mem + std::mem::size_of::<ClientHandle>(),
+            rbs + omem + argv_mem + multi_mem + std::mem::size_of::<ClientHandle>(),
             if omem > 0 { "rw" } else { "r" },
             cmd_name,
             self.resp.load(Ordering::Relaxed),

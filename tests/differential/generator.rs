@@ -3,7 +3,11 @@
 //! from its seed.
 //!
 //! Values are drawn from small pools chosen to hit edge cases and to make
-//! commands collide on the same keys. Some argument names carry meaning the
+//! commands collide on the same keys. Now and then the generator emits a
+//! whole transaction instead of one call: WATCH of pool keys, calls that
+//! may touch them, MULTI, queued calls (some refused, dooming it), and
+//! EXEC or DISCARD, so that queuing, EXECABORT, runtime errors in EXEC's
+//! slots and WATCH aborts by the client's own writes are all compared. Some argument names carry meaning the
 //! type alone does not (a database index, a TTL, `numkeys`); those get their
 //! own pools so that most invocations get past argument parsing.
 
@@ -269,6 +273,8 @@ pub type Invocation = Vec<Vec<u8>>;
 pub struct Generator<'a> {
     pub rng: Rng,
     commands: &'a [&'a CommandSpec],
+    /// The rest of a transaction being emitted, next call first.
+    pending: std::collections::VecDeque<Invocation>,
 }
 
 impl<'a> Generator<'a> {
@@ -277,12 +283,64 @@ impl<'a> Generator<'a> {
         Generator {
             rng: Rng::new(seed),
             commands,
+            pending: std::collections::VecDeque::new(),
         }
     }
 
     /// One invocation: mostly valid ones of the given commands, some with
-    /// wrong arity or junk arguments, a few of unknown commands.
+    /// wrong arity or junk arguments, a few of unknown commands, and now
+    /// and then the first of a transaction's (the rest follow).
     pub fn invocation(&mut self) -> Invocation {
+        if let Some(next) = self.pending.pop_front() {
+            return next;
+        }
+        if self.rng.chance(3) {
+            let mut block = self.transaction();
+            let first = block.remove(0);
+            self.pending.extend(block);
+            return first;
+        }
+        self.single()
+    }
+
+    /// A transaction: optional WATCH, calls between it and MULTI (which
+    /// may change the watched keys), the queued calls, EXEC or DISCARD.
+    fn transaction(&mut self) -> Vec<Invocation> {
+        let mut block = Vec::new();
+        if self.rng.chance(60) {
+            let mut watch = vec![self.casing("WATCH")];
+            for _ in 0..1 + self.rng.below(3) {
+                watch.push(self.rng.pick(KEYS).to_vec());
+            }
+            block.push(watch);
+            for _ in 0..self.rng.below(3) {
+                block.push(self.single());
+            }
+            if self.rng.chance(15) {
+                block.push(vec![self.casing("UNWATCH")]);
+            }
+        }
+        block.push(vec![self.casing("MULTI")]);
+        for _ in 0..1 + self.rng.below(6) {
+            // Out of place inside MULTI: answered with an error, not queued.
+            let call = match self.rng.below(40) {
+                0 => vec![self.casing("MULTI")],
+                1 => vec![self.casing("WATCH"), self.rng.pick(KEYS).to_vec()],
+                _ => self.single(),
+            };
+            block.push(call);
+        }
+        let end = match self.rng.below(20) {
+            0 => vec![self.casing("DISCARD")],
+            1 => vec![self.casing("EXEC"), self.junk()],
+            _ => vec![self.casing("EXEC")],
+        };
+        block.push(end);
+        block
+    }
+
+    /// One call that is not a transaction.
+    fn single(&mut self) -> Invocation {
         match self.rng.below(100) {
             0..=2 => self.unknown_command(),
             3..=14 => {
